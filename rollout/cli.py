@@ -1,0 +1,246 @@
+"""The command line: parses arguments, calls one function per command, formats the result.
+
+Heavy modules (pydantic, rich, boto3) are imported inside the commands so that
+`rollout --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from rollout import __version__
+from rollout.exitcodes import ExitCode
+
+CONTEXT_SETTINGS: dict[str, Any] = {
+    "help_option_names": ["-h", "--help"],
+    # Fixed widths keep help identical on every terminal (and to rollout.help_text).
+    "max_content_width": 80,
+    "terminal_width": 80,
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class NotImplementedYetError(Exception):
+    """A command that exists in the design but is not built yet."""
+
+
+def plan_file_option(function: F) -> F:
+    """`-f PLAN`, defaulting to rollout.yaml."""
+    return click.option(
+        "-f",
+        "--file",
+        "plan_file",
+        type=click.Path(path_type=Path, dir_okay=True),
+        default=Path("rollout.yaml"),
+        show_default=True,
+        help="The plan file.",
+    )(function)
+
+
+def acting_options(function: F) -> F:
+    """The options shared by the commands that read or change AWS."""
+    options = [
+        plan_file_option,
+        click.option("--region", "regions", multiple=True, help="Only this region (repeatable)."),
+        click.option("--target", "targets", multiple=True, help="Only this target (repeatable)."),
+        click.option(
+            "--endpoint-url",
+            envvar="AWS_ENDPOINT_URL",
+            help="The AWS endpoint, e.g. a local emulator.",
+        ),
+        click.option(
+            "--output",
+            type=click.Choice(["text", "json"]),
+            default="text",
+            show_default=True,
+            help="Output format.",
+        ),
+        click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def handle_errors(function: F) -> F:
+    """Turn known errors into one-line messages and exit codes; tracebacks only with --debug."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from rollout.plan.errors import PlanInvalidError
+
+        context = click.get_current_context()
+        try:
+            code = function(*args, **kwargs)
+        except PlanInvalidError as exc:
+            for error in exc.errors:
+                click.echo(f"error: {error}", err=True)
+            count = len(exc.errors)
+            click.echo(f"{count} error{'s' if count > 1 else ''} in the plan", err=True)
+            code = ExitCode.ERROR
+        except NotImplementedYetError as exc:
+            click.echo(f"rollout {context.info_name}: not implemented yet ({exc})", err=True)
+            code = ExitCode.ERROR
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            if context.find_root().params.get("debug"):
+                raise
+            click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("run again with `rollout --debug ...` for the traceback", err=True)
+            code = ExitCode.ERROR
+        context.exit(int(code))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="rollout", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def main(debug: bool) -> None:
+    """Release AWS Lambda and Step Functions versions gradually, watching alarms.
+
+    Exit codes: 0 succeeded or nothing to do, 1 error before traffic moved,
+    2 usage error (or changes pending with plan --detailed-exitcode), 3 failed
+    and rolled back, 4 needs a human, 5 (status) a rollout is in progress.
+    """
+
+
+@main.command()
+@plan_file_option
+@handle_errors
+def validate(plan_file: Path) -> ExitCode:
+    """Check the plan file; touch nothing."""
+    from rollout.plan.load import load_plan
+
+    loaded = load_plan(plan_file)
+    plan = loaded.plan
+    click.echo(
+        f"{plan_file}: valid plan {plan.name!r}: {len(plan.regions)} region(s), "
+        f"{len(plan.wave_list())} wave(s), {len(plan.targets)} target(s)"
+    )
+    return ExitCode.OK
+
+
+@main.command()
+@acting_options
+@click.option("--offline", is_flag=True, help="From the plan file alone; read nothing from AWS.")
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none."
+)
+@handle_errors
+def plan(
+    plan_file: Path,
+    regions: tuple[str, ...],
+    targets: tuple[str, ...],
+    endpoint_url: str | None,
+    output: str,
+    no_color: bool,
+    offline: bool,
+    detailed_exitcode: bool,
+) -> ExitCode:
+    """Preview what apply would do and when; change nothing."""
+    from rollout.plan.load import load_plan
+    from rollout.preview import FilterError, preview_plan
+
+    loaded = load_plan(plan_file)
+    if not offline:
+        raise NotImplementedYetError("the live plan reads AWS; use --offline for now")
+    try:
+        preview = preview_plan(loaded.plan, regions, targets)
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from None
+    _print_preview(preview, output=output, no_color=no_color, mode="offline")
+    # Offline, every target is assumed to have something to release.
+    return ExitCode.USAGE if detailed_exitcode else ExitCode.OK
+
+
+def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> None:
+    if output == "json":
+        from rollout.reporters.plan_json import render_plan_json
+
+        click.echo(render_plan_json(preview, mode=mode), nl=False)
+    elif sys.stdout.isatty():
+        from rich.console import Console
+
+        from rollout.reporters.plan_rich import print_plan_rich
+
+        no_color = no_color or "NO_COLOR" in os.environ
+        print_plan_rich(preview, Console(no_color=no_color, highlight=False), mode=mode)
+    else:
+        from rollout.reporters.plan_text import render_plan_text
+
+        click.echo(render_plan_text(preview, mode=mode), nl=False)
+
+
+@main.command()
+@handle_errors
+def schema() -> ExitCode:
+    """Print the JSON Schema of the plan file."""
+    import json
+
+    from rollout.plan.schema import plan_json_schema
+
+    click.echo(json.dumps(plan_json_schema(), indent=2))
+    return ExitCode.OK
+
+
+def _not_built(name: str, summary: str, *, acting: bool = True) -> None:
+    @handle_errors
+    def command(**_: Any) -> ExitCode:
+        raise NotImplementedYetError("see the README for what works today")
+
+    command.__doc__ = summary
+    decorated = acting_options(command) if acting else command
+    main.command(name=name)(decorated)
+
+
+_not_built("apply", "Publish new versions and shift traffic per the plan.")
+_not_built("status", "Show live alias routing and any rollout in flight.")
+_not_built("rollback", "Restore the routing recorded before the rollout.")
+_not_built("resume", "Continue a rollout whose process died.")
+_not_built("promote", "Release a manual pause (--full: go to 100% now).")
+_not_built("abort", "Ask the running apply to roll back.")
+_not_built("unlock", "Break a stale lock, after showing its holder.")
+_not_built("history", "List past rollouts of this plan.")
+_not_built("demo", "Run the sandbox walk-through against a local AWS emulator.", acting=False)
+
+
+@main.group()
+def nginx() -> None:
+    """NGINX domain-mapping configs."""
+
+
+@nginx.command("render")
+@click.argument("mappings", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output_file", type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Check the result with nginx -t.")
+@handle_errors
+def nginx_render(mappings: Path, output_file: Path | None, check: bool) -> ExitCode:
+    """Render domain mappings into an NGINX config."""
+    raise NotImplementedYetError("the nginx stage comes in a later release")
+
+
+def render_top_level_help() -> str:
+    """What `rollout --help` prints, as click renders it (rollout.help_text keeps a copy)."""
+    context = click.Context(main, info_name="rollout", **CONTEXT_SETTINGS)
+    return main.get_help(context) + "\n"
+
+
+def write_help_text() -> None:
+    """Refresh rollout/help_text.py after the top-level commands or options change."""
+    body = (
+        '"""The top-level `rollout --help`, served without importing click (see rollout.entry).\n\n'
+        "Generated by rollout.cli.write_help_text; a test fails when it drifts "
+        'from the CLI.\n"""\n\n'
+        f'TOP_LEVEL_HELP = """\\\n{render_top_level_help()}"""\n'
+    )
+    Path(__file__).with_name("help_text.py").write_text(body, encoding="utf-8")

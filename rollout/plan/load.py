@@ -1,0 +1,72 @@
+"""Loads a plan file: parse, validate, cross-check; PlanInvalidError lists every problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from rollout.plan.checks import check_placeholders, check_plan
+from rollout.plan.diagnostics import plan_errors
+from rollout.plan.errors import Location, PlanError, PlanInvalidError
+from rollout.plan.model import Plan
+from rollout.plan.source import SourceDocument, parse_source
+
+MAX_PLAN_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    """A valid plan and where it was read from (relative paths in it start at `base_dir`)."""
+
+    plan: Plan
+    file: Path
+
+    @property
+    def base_dir(self) -> Path:
+        return self.file.parent
+
+
+def load_plan(file: Path) -> LoadedPlan:
+    """Read and check the plan file at `file`."""
+    return LoadedPlan(validate_source(parse_source(_read(file), str(file))), file)
+
+
+def _read(file: Path) -> str:
+    def fail(message: str) -> PlanInvalidError:
+        return PlanInvalidError([PlanError(Location(str(file), 1, 1), (), message)])
+
+    try:
+        if file.stat().st_size > MAX_PLAN_BYTES:
+            raise fail(f"the file is larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB")
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise fail("no such file (give the plan with -f PLAN)") from None
+    except IsADirectoryError:
+        raise fail("is a directory, not a plan file") from None
+    except UnicodeDecodeError as exc:
+        raise fail(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise fail(f"cannot read: {exc.strerror}") from None
+
+
+def validate_source(source: SourceDocument) -> Plan:
+    """Validate parsed data as a plan, collecting every located problem."""
+    if not isinstance(source.data, dict):
+        raise PlanInvalidError(
+            [source.error((), "a plan is a mapping of keys such as version, name, regions")]
+        )
+    errors = check_placeholders(source)
+    context: dict[str, Any] = {}
+    try:
+        plan = Plan.model_validate(source.data, context=context)
+    except ValidationError as exc:
+        raise PlanInvalidError(
+            [*plan_errors(exc, source, context.get("sections", {})), *errors]
+        ) from None
+    errors += check_plan(plan, source)
+    if errors:
+        raise PlanInvalidError(errors)
+    return plan

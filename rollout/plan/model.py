@@ -1,0 +1,252 @@
+"""The plan file, version 1: every section, as immutable pydantic models.
+
+The models check each value on its own; checks that tie sections together
+(waves against regions, placeholders, per-target weights) live in `checks`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from rollout.plan.strategy_spec import StrategySpec, StrictModel
+from rollout.plan.types import Duration, RegionName
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+SCHEMA_VERSION = 1
+
+
+def _exactly_one(model: StrictModel, keys: tuple[str, ...], what: str) -> None:
+    given = [key for key in keys if getattr(model, key.replace("lambda", "lambda_")) is not None]
+    if len(given) != 1:
+        listed = ", ".join(keys)
+        found = f"; found {', '.join(given)}" if given else ""
+        raise PydanticCustomError(
+            "one_of",
+            "{what} needs exactly one of {listed}{found}",
+            {"what": what, "listed": listed, "found": found},
+        )
+
+
+def _text(value: Any) -> Any:
+    # YAML reads `version: 7` or `key: 2024` as numbers; these fields are text by nature.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class AwsSettings(StrictModel):
+    """How to reach AWS; boto3's usual credential chain when omitted."""
+
+    profile: str | None = None
+    role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/.+$")
+    endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
+    external_id: str | None = None
+
+
+class TerraformStage(StrictModel):
+    """The per-region terraform apply that runs before traffic moves."""
+
+    dir: str
+    workspace: str | None = None
+    backend_config: dict[str, Text] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    var_files: list[str] = Field(default_factory=list)
+
+
+class TlsFiles(StrictModel):
+    """A certificate and its key, for a domain served over HTTPS."""
+
+    certificate: str
+    key: str
+
+
+class DomainMapping(StrictModel):
+    """One domain (and path) routed to one upstream."""
+
+    domain: str = Field(min_length=1)
+    upstream: str = Field(min_length=1)
+    path: str = Field(default="/", pattern=r"^/")
+    tls: TlsFiles | None = None
+
+
+def _mappings_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "file"
+    return "inline" if isinstance(value, list) else None
+
+
+class NginxStage(StrictModel):
+    """The per-region NGINX domain-mapping config."""
+
+    mappings: Annotated[
+        Annotated[str, Tag("file")] | Annotated[list[DomainMapping], Tag("inline")],
+        Discriminator(
+            _mappings_kind,
+            custom_error_type="mappings",
+            custom_error_message="mappings is a file name or a list of {domain, upstream}",
+        ),
+    ]
+    output: str = "build/nginx/{region}.conf"
+
+
+class S3Object(StrictModel):
+    """A deployment package in S3."""
+
+    bucket: str
+    key: str
+    version: str | None = None
+
+
+class LambdaCode(StrictModel):
+    """Where the new code comes from; omit `code` to publish what `$LATEST` holds."""
+
+    zip: str | None = None
+    s3: S3Object | None = None
+    image_uri: str | None = None
+    version: Text | None = Field(default=None, pattern=r"^\d+$")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LambdaCode:
+        _exactly_one(self, ("zip", "s3", "image_uri", "version"), "code")
+        return self
+
+
+class LambdaTarget(StrictModel):
+    """A Lambda function whose alias moves to a new version."""
+
+    function: str = Field(min_length=1)
+    alias: str = Field(min_length=1)
+    code: LambdaCode | None = None
+
+
+class StepFunctionsTarget(StrictModel):
+    """A state machine whose alias moves to a new version."""
+
+    state_machine: str = Field(min_length=1)
+    alias: str = Field(min_length=1)
+    definition: str | None = None
+
+
+class Hook(StrictModel):
+    """A check run against the new version; a failure stops or rolls back the release."""
+
+    lambda_: str | None = Field(default=None, alias="lambda")
+    stepfunctions: str | None = None
+    command: str | None = None
+    http: str | None = Field(default=None, pattern=r"^https?://")
+    timeout: Duration = timedelta(minutes=5)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Hook:
+        _exactly_one(self, ("lambda", "stepfunctions", "command", "http"), "a hook")
+        return self
+
+
+class Hooks(StrictModel):
+    """Checks before any traffic moves and after all of it has."""
+
+    before_traffic: Hook | None = None
+    after_traffic: Hook | None = None
+
+
+class Target(StrictModel):
+    """One alias released by this plan, in every region."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    lambda_: LambdaTarget | None = Field(default=None, alias="lambda")
+    stepfunctions: StepFunctionsTarget | None = None
+    strategy: StrategySpec
+    alarms: list[str] = Field(default_factory=list)
+    hooks: Hooks = Field(default_factory=Hooks)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Target:
+        _exactly_one(self, ("lambda", "stepfunctions"), "a target")
+        return self
+
+    @property
+    def kind(self) -> Literal["lambda", "stepfunctions"]:
+        return "lambda" if self.lambda_ is not None else "stepfunctions"
+
+
+class AlarmPolicy(StrictModel):
+    """How alarms are watched, for every target."""
+
+    poll_interval: Duration = timedelta(seconds=10)
+    insufficient_data: Literal["ignore", "fail"] = "ignore"
+    bake: Duration = timedelta(0)
+
+    @field_validator("poll_interval")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise PydanticCustomError("duration", "the poll interval must be above zero")
+        return value
+
+
+class StateSettings(StrictModel):
+    """Where rollout records what it did, and how it locks a rollout name."""
+
+    backend: Literal["local", "s3"] = "local"
+    path: str | None = None
+    bucket: str | None = None
+    prefix: str | None = None
+    lock_table: str | None = None
+    region: RegionName | None = None
+
+    @model_validator(mode="after")
+    def _backend_keys(self) -> StateSettings:
+        if self.backend == "s3":
+            missing = [key for key in ("bucket", "lock_table") if getattr(self, key) is None]
+            if missing:
+                raise PydanticCustomError(
+                    "state", "the s3 backend needs {missing}", {"missing": " and ".join(missing)}
+                )
+            if self.path is not None:
+                raise PydanticCustomError("state", "path is for the local backend; use prefix")
+        else:
+            extra = [k for k in ("bucket", "prefix", "lock_table", "region") if getattr(self, k)]
+            if extra:
+                raise PydanticCustomError(
+                    "state", "{extra} need backend: s3", {"extra": ", ".join(extra)}
+                )
+        return self
+
+
+def _version(value: Any) -> Any:
+    if value != SCHEMA_VERSION:
+        raise PydanticCustomError(
+            "version",
+            "this rollout reads plan version {supported}, not {value}",
+            {"supported": SCHEMA_VERSION, "value": repr(value)},
+        )
+    return value
+
+
+class Plan(StrictModel):
+    """A whole release: regions, waves, stages and targets."""
+
+    model_config = StrictModel.model_config | {"title": "rollout plan (version 1)"}
+
+    version: Annotated[Literal[1], BeforeValidator(_version)]
+    name: str = Field(pattern=NAME_PATTERN, max_length=64)
+    regions: list[RegionName] = Field(min_length=1)
+    waves: list[list[RegionName]] | None = None
+    parallelism: int = Field(default=4, ge=1)
+    aws: AwsSettings = Field(default_factory=AwsSettings)
+    terraform: TerraformStage | None = None
+    nginx: NginxStage | None = None
+    targets: list[Target] = Field(min_length=1)
+    alarms: AlarmPolicy = Field(default_factory=AlarmPolicy)
+    state: StateSettings = Field(default_factory=StateSettings)
+
+    def wave_list(self) -> list[list[str]]:
+        """The waves to run, in order: as written, or every region in one wave."""
+        return [list(wave) for wave in self.waves] if self.waves else [list(self.regions)]

@@ -1,0 +1,192 @@
+"""The dry-run preview: what `apply` would do, per wave, region and target, and when.
+
+Pure: built from the plan alone (offline); the live plan adds what AWS reports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import strategies
+from rollout.plan.durations import format_duration
+from rollout.plan.model import Plan, Target
+from rollout.plan.placeholders import render_known
+from rollout.plan.strategy_spec import (
+    AllAtOnceStrategy,
+    BlueGreenStrategy,
+    CanaryStrategy,
+    ExplicitStepsStrategy,
+    LinearStrategy,
+    StrategySpec,
+    strategy_steps,
+)
+from strategies import Bake, Pause, Shift, TimedStep, Validate
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One step as a person reads it: when it starts, what it does, the new version's weight."""
+
+    offset: timedelta  # from the start, or from the last manual promote when after_pause
+    after_pause: bool
+    action: str
+    weight: Decimal
+
+
+@dataclass(frozen=True)
+class TargetPreview:
+    """What happens to one target in one region."""
+
+    name: str
+    kind: str
+    resource: str
+    alias: str
+    strategy: str
+    timeline: tuple[TimelineRow, ...]
+    duration: timedelta
+    manual_pauses: int
+    alarms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegionPreview:
+    """Every target of one region; they advance together, so the slowest sets the duration."""
+
+    region: str
+    targets: tuple[TargetPreview, ...]
+
+    @property
+    def duration(self) -> timedelta:
+        return max((t.duration for t in self.targets), default=timedelta(0))
+
+
+@dataclass(frozen=True)
+class WavePreview:
+    """Regions that run in parallel, up to the plan's parallelism."""
+
+    number: int
+    regions: tuple[RegionPreview, ...]
+    parallelism: int
+
+    @property
+    def duration(self) -> timedelta:
+        batches = math.ceil(len(self.regions) / self.parallelism)
+        longest = max((r.duration for r in self.regions), default=timedelta(0))
+        return longest * batches
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """The whole release, wave by wave."""
+
+    name: str
+    waves: tuple[WavePreview, ...]
+    poll_interval: timedelta
+
+    @property
+    def duration(self) -> timedelta:
+        return sum((wave.duration for wave in self.waves), timedelta(0))
+
+    @property
+    def manual_pauses(self) -> int:
+        return max(
+            (t.manual_pauses for w in self.waves for r in w.regions for t in r.targets), default=0
+        )
+
+
+class FilterError(ValueError):
+    """A --region or --target filter that names nothing in the plan."""
+
+
+def preview_plan(
+    plan: Plan, regions: Sequence[str] = (), targets: Sequence[str] = ()
+) -> PlanPreview:
+    """The offline preview of `plan`, limited to the given regions and targets when any."""
+    _check_filter("region", regions, plan.regions)
+    _check_filter("target", targets, [t.name for t in plan.targets])
+    chosen = [t for t in plan.targets if not targets or t.name in targets]
+    waves: list[WavePreview] = []
+    for wave in plan.wave_list():
+        kept = [r for r in wave if not regions or r in regions]
+        if kept:
+            previews = tuple(_region_preview(plan, region, chosen) for region in kept)
+            waves.append(WavePreview(len(waves) + 1, previews, plan.parallelism))
+    return PlanPreview(plan.name, tuple(waves), plan.alarms.poll_interval)
+
+
+def _check_filter(what: str, wanted: Sequence[str], known: Sequence[str]) -> None:
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise FilterError(f"no {what} named {unknown[0]!r} in the plan (it has {', '.join(known)})")
+
+
+def _region_preview(plan: Plan, region: str, targets: Sequence[Target]) -> RegionPreview:
+    return RegionPreview(region, tuple(target_preview(plan, region, t) for t in targets))
+
+
+def target_preview(plan: Plan, region: str, target: Target) -> TargetPreview:
+    """One target's timeline in one region."""
+    values = {"region": region}
+    steps = strategy_steps(target.strategy, bake=plan.alarms.bake)
+    if target.lambda_ is not None:
+        kind, resource, alias = "lambda", target.lambda_.function, target.lambda_.alias
+    else:
+        assert target.stepfunctions is not None
+        spec = target.stepfunctions
+        kind, resource, alias = "stepfunctions", spec.state_machine, spec.alias
+    return TargetPreview(
+        name=target.name,
+        kind=kind,
+        resource=render_known(resource, values),
+        alias=render_known(alias, values),
+        strategy=describe_strategy(target.strategy),
+        timeline=timeline_rows(strategies.timeline(steps)),
+        duration=strategies.total_duration(steps),
+        manual_pauses=sum(isinstance(step, Pause) for step in steps),
+        alarms=tuple(render_known(alarm, values) for alarm in target.alarms),
+    )
+
+
+def timeline_rows(timed: Sequence[TimedStep]) -> tuple[TimelineRow, ...]:
+    """Readable rows for a strategy's timed steps."""
+    rows, weight, promoted_at = [], Decimal(0), timedelta(0)
+    for item in timed:
+        step = item.step
+        if isinstance(step, Shift):
+            weight = step.weight
+            action = "shift"
+        elif isinstance(step, Bake):
+            action = f"bake {format_duration(step.duration)}"
+        elif isinstance(step, Pause):
+            action = "pause until `rollout promote`"
+            promoted_at = item.offset
+        else:
+            assert isinstance(step, Validate)
+            action = "validate (before_traffic hooks at 0%)"
+        # After a manual pause, time counts from the promote, which no one can foresee.
+        offset = item.offset - promoted_at if item.after_pause else item.offset
+        rows.append(
+            TimelineRow(offset, item.after_pause and not isinstance(step, Pause), action, weight)
+        )
+    return tuple(rows)
+
+
+def describe_strategy(spec: StrategySpec) -> str:
+    """A short name for a strategy as written in the plan."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, AllAtOnceStrategy | BlueGreenStrategy):
+        return spec.type
+    if isinstance(spec, CanaryStrategy):
+        return f"canary {spec.percent}% for {format_duration(spec.interval)}"
+    if isinstance(spec, LinearStrategy):
+        return f"linear +{spec.percent}% every {format_duration(spec.interval)}"
+    if isinstance(spec, ExplicitStepsStrategy):
+        return f"{len(spec.steps)} explicit steps"
+    if spec.type == "ALL_AT_ONCE":
+        return "ALL_AT_ONCE"
+    return f"{spec.type} {spec.percentage}% every {spec.interval} min"

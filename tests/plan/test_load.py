@@ -1,0 +1,123 @@
+"""Loading whole plans: what a valid plan becomes, and how several problems are reported."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rollout.plan.errors import PlanInvalidError
+from rollout.plan.load import load_plan
+from rollout.plan.strategy_spec import CanaryStrategy, DeploymentPreference, strategy_steps
+from strategies import Shift
+from tests.support import EXAMPLES
+
+PLAN = """\
+version: 1
+name: orders
+regions: [us-east-1, eu-west-1]
+targets:
+  - name: api
+    lambda: {function: orders-api, alias: live, code: {version: 7}}
+    strategy: {type: canary, percent: 12.5, interval: 90s}
+    alarms: ["api-errors-{region}"]
+"""
+
+
+def load_text(write_plan: Any, text: str) -> Any:
+    return load_plan(write_plan(text)).plan
+
+
+def test_a_valid_plan_reads_as_typed_values(write_plan: Any) -> None:
+    plan = load_text(write_plan, PLAN)
+    target = plan.targets[0]
+    assert isinstance(target.strategy, CanaryStrategy)
+    assert target.strategy.percent == Decimal("12.5")
+    assert target.strategy.interval == timedelta(seconds=90)
+    assert target.lambda_.code.version == "7"
+    assert plan.wave_list() == [["us-east-1", "eu-west-1"]]
+    assert plan.parallelism == 4
+    assert plan.alarms.poll_interval == timedelta(seconds=10)
+
+
+def test_every_problem_is_listed_in_line_order(write_plan: Any) -> None:
+    path = write_plan(
+        "version: 1\nname: orders\nregions: [us-east-1, narnia]\nparalelism: 2\n"
+        "targets:\n  - name: api\n    lambda: {function: f, alias: live}\n"
+        "    strategy: {type: canary, percent: 150, interval: 1m}\n"
+    )
+    with pytest.raises(PlanInvalidError) as raised:
+        load_plan(path)
+    lines = [str(error) for error in raised.value.errors]
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{path}:3:") and "'narnia' is not an AWS region" in lines[0]
+    assert lines[1] == f"{path}:4:1: paralelism: unknown key; did you mean 'parallelism'?"
+    assert lines[2].startswith(f"{path}:8:") and "targets[0].strategy.percent" in lines[2]
+
+
+def test_unknown_key_without_close_match_lists_the_valid_ones(write_plan: Any) -> None:
+    with pytest.raises(PlanInvalidError) as raised:
+        load_text(write_plan, PLAN + "alarms: {zzz: 1}\n")
+    assert "valid keys here: poll_interval, insufficient_data, bake" in str(raised.value)
+
+
+def test_cloudformation_shape_matches_aws_timing(write_plan: Any) -> None:
+    text = PLAN.replace(
+        "lambda: {function: orders-api, alias: live, code: {version: 7}}",
+        "stepfunctions: {state_machine: flow, alias: prod}",
+    ).replace(
+        "{type: canary, percent: 12.5, interval: 90s}",
+        "{type: LINEAR, percentage: 20, interval: 2}",
+    )
+    text = text.replace("api-errors", "flow-errors")
+    plan = load_text(write_plan, text)
+    spec = plan.targets[0].strategy
+    assert isinstance(spec, DeploymentPreference)
+    steps = strategy_steps(spec, bake=timedelta(0))
+    assert [s.weight for s in steps if isinstance(s, Shift)] == [20, 40, 60, 80, 100]
+
+
+def test_stepfunctions_target_with_whole_weights_is_fine(write_plan: Any) -> None:
+    text = PLAN.replace(
+        "lambda: {function: orders-api, alias: live, code: {version: 7}}",
+        "stepfunctions: {state_machine: flow, alias: prod}",
+    ).replace("percent: 12.5", "percent: 25")
+    assert load_text(write_plan, text).targets[0].kind == "stepfunctions"
+
+
+def test_target_reference_to_an_earlier_target_is_accepted(write_plan: Any) -> None:
+    text = PLAN + (
+        "  - name: flow\n"
+        "    stepfunctions: {state_machine: 'flow-{targets.api.version}', alias: prod}\n"
+        "    strategy: AllAtOnce\n"
+        "    hooks:\n"
+        "      after_traffic: {command: './smoke.sh {alias_arn} {version} {region}'}\n"
+    )
+    assert [t.name for t in load_text(write_plan, text).targets] == ["api", "flow"]
+
+
+def test_tf_placeholders_are_fine_with_a_terraform_stage(write_plan: Any) -> None:
+    text = (
+        PLAN.replace("function: orders-api", "function: '{tf.api_name}'")
+        + "terraform: {dir: infra}\n"
+    )
+    assert load_text(write_plan, text).terraform.dir == "infra"
+
+
+def test_full_example_reads_every_section() -> None:
+    plan = load_plan(EXAMPLES / "full.yaml").plan
+    assert plan.state.backend == "s3"
+    assert plan.wave_list() == [["us-east-1"], ["eu-west-1", "ap-southeast-2"]]
+    assert plan.targets[0].hooks.before_traffic.lambda_ == "api-smoke-test"
+    assert plan.targets[0].hooks.before_traffic.timeout == timedelta(minutes=2)
+    assert plan.targets[1].hooks.before_traffic.timeout == timedelta(minutes=5)
+    assert plan.nginx.mappings[1].path == "/orders"
+
+
+def test_plan_paths_are_relative_to_the_plan_file() -> None:
+    loaded = load_plan(EXAMPLES / "multi-region.yaml")
+    assert loaded.base_dir == EXAMPLES
+    assert Path(loaded.base_dir, loaded.plan.targets[1].stepfunctions.definition).is_file()

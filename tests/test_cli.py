@@ -1,0 +1,187 @@
+"""The command line as a user runs it: validate, plan --offline, schema, stubs, help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rollout import __version__
+from rollout.cli import render_top_level_help
+from rollout.help_text import TOP_LEVEL_HELP
+from tests.support import EXAMPLES, run_cli
+
+EXAMPLE_PLANS = sorted(EXAMPLES.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("plan", EXAMPLE_PLANS, ids=lambda p: p.stem)
+def test_every_example_validates(plan: Path) -> None:
+    result = run_cli(["validate", "-f", str(plan)])
+    assert result.exit_code == 0, result.stderr
+    assert "valid plan" in result.stdout
+
+
+@pytest.mark.parametrize("plan", EXAMPLE_PLANS, ids=lambda p: p.stem)
+def test_every_example_points_editors_at_the_schema(plan: Path) -> None:
+    first_line = plan.read_text(encoding="utf-8").splitlines()[0]
+    assert first_line == "# yaml-language-server: $schema=rollout.schema.json"
+
+
+def test_examples_schema_file_is_what_rollout_schema_prints() -> None:
+    result = run_cli(["schema"])
+    assert result.exit_code == 0
+    committed = json.loads((EXAMPLES / "rollout.schema.json").read_text(encoding="utf-8"))
+    assert json.loads(result.stdout) == committed, (
+        "regenerate it: rollout schema > examples/rollout.schema.json"
+    )
+
+
+def test_offline_plan_shows_linear_ten_percent_every_minute_reaching_100_at_nine_minutes() -> None:
+    result = run_cli(["plan", "--offline", "-f", str(EXAMPLES / "multi-region.yaml")])
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "wave 1: us-east-1 (up to 4 at once)" in lines
+    assert "wave 2: eu-west-1 (up to 4 at once)" in lines
+    start = lines.index(
+        "  us-east-1 / api: lambda orders-api:live, Linear10PercentEvery1Minute, 14m"
+    )
+    assert lines[start + 1] == "    alarms: orders-api-errors-us-east-1, orders-api-p99-us-east-1"
+    shifts = [line.split() for line in lines[start + 2 : start + 22] if line.endswith("shift")]
+    assert [(offset, weight) for offset, weight, _ in shifts] == [
+        *[(f"{minute}m" if minute else "0s", f"{10 * (minute + 1)}%") for minute in range(9)],
+        ("9m", "100%"),
+    ]
+    assert "    alarms: orders-api-errors-eu-west-1, orders-api-p99-eu-west-1" in lines
+    # Two waves in turn, each as long as its slowest target (the api: 9m, then a 5m bake).
+    assert lines[-1] == "total: 28m, alarms polled every 10s"
+
+
+def test_offline_plan_as_json_carries_every_step() -> None:
+    result = run_cli(
+        ["plan", "--offline", "--output", "json", "-f", str(EXAMPLES / "multi-region.yaml")]
+    )
+    document = json.loads(result.stdout)
+    api = document["waves"][0]["regions"][0]["targets"][0]
+    shifts = [(s["offset_seconds"], s["weight"]) for s in api["timeline"] if s["action"] == "shift"]
+    assert shifts[-1] == (540.0, 100.0)
+    assert [w for _, w in shifts] == [10.0 * n for n in range(1, 11)]
+
+
+def test_offline_plan_filters_by_region_and_target() -> None:
+    result = run_cli(
+        [
+            "plan",
+            "--offline",
+            "-f",
+            str(EXAMPLES / "multi-region.yaml"),
+            "--region",
+            "eu-west-1",
+            "--target",
+            "workflow",
+        ]
+    )
+    assert result.exit_code == 0
+    assert "us-east-1" not in result.stdout
+    assert "eu-west-1 / workflow" in result.stdout
+    assert "/ api" not in result.stdout
+
+
+def test_offline_plan_with_unknown_region_filter_is_a_usage_error() -> None:
+    result = run_cli(
+        ["plan", "--offline", "-f", str(EXAMPLES / "multi-region.yaml"), "--region", "mars-1"]
+    )
+    assert result.exit_code == 2
+    assert "no region named 'mars-1'" in result.stderr
+
+
+def test_offline_plan_detailed_exitcode_reports_pending_changes() -> None:
+    result = run_cli(
+        ["plan", "--offline", "--detailed-exitcode", "-f", str(EXAMPLES / "canary-lambda.yaml")]
+    )
+    assert result.exit_code == 2
+
+
+def test_manual_pause_is_shown_as_waiting_for_promote() -> None:
+    result = run_cli(
+        ["plan", "--offline", "-f", str(EXAMPLES / "full.yaml"), "--target", "reports"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "pause until `rollout promote`" in result.stdout
+    assert "promote+0s     100%  shift" in result.stdout
+    assert "+ 1 manual pause" in result.stdout
+
+
+def test_live_plan_says_it_is_not_built_yet() -> None:
+    result = run_cli(["plan", "-f", str(EXAMPLES / "canary-lambda.yaml")])
+    assert result.exit_code == 1
+    assert "not implemented yet" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["apply", "--yes"],
+        ["status"],
+        ["rollback"],
+        ["resume"],
+        ["promote"],
+        ["abort"],
+        ["unlock", "--force"],
+        ["history"],
+        ["demo"],
+        ["nginx", "render", "domains.yaml"],
+    ],
+)
+def test_commands_not_built_yet_exit_1_and_say_so(command: list[str]) -> None:
+    result = run_cli(command)
+    assert result.exit_code in (1, 2)
+    if result.exit_code == 1:
+        assert "not implemented yet" in result.stderr
+
+
+def test_version() -> None:
+    assert run_cli(["--version"]).stdout == f"rollout {__version__}\n"
+
+
+def test_fast_help_is_exactly_what_click_renders() -> None:
+    assert render_top_level_help() == TOP_LEVEL_HELP, (
+        'regenerate it: python -c "from rollout.cli import write_help_text; write_help_text()"'
+    )
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h", "--version"])
+def test_fast_paths_of_the_real_executable_match_click(flag: str) -> None:
+    fast = subprocess.run(
+        [sys.executable, "-m", "rollout", flag], capture_output=True, text=True, check=True
+    )
+    slow = run_cli([flag])
+    assert fast.stdout == slow.stdout
+
+
+def test_fast_help_path_imports_neither_click_nor_boto3() -> None:
+    probe = (
+        "import sys, io, contextlib\n"
+        "sys.argv = ['rollout', '--help']\n"
+        "from rollout.entry import main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main()\n"
+        "print(sorted(m for m in ('click', 'boto3', 'pydantic', 'rich') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_validate_does_not_import_boto3() -> None:
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['rollout', 'validate', '-f', {str(EXAMPLES / 'full.yaml')!r}]\n"
+        "from rollout.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('boto3' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().endswith("False")
