@@ -22,8 +22,12 @@ _SCALAR_TAGS = {f"{_YAML}{name}" for name in ("str", "int", "float", "bool", "nu
 _TIMESTAMP = f"{_YAML}timestamp"
 
 
-class _PlanLoader(yaml.SafeLoader):
-    """SafeLoader without implicit timestamps, so a date-like value stays the string it reads as."""
+# libyaml's parser is ten times faster; the pure-Python one gives the same nodes.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _PlanLoader(_BaseLoader):
+    """A safe loader without implicit timestamps: a date-like value stays the text it reads as."""
 
 
 _PlanLoader.yaml_implicit_resolvers = {
@@ -78,8 +82,10 @@ def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> PlanError:
     mark = exc.problem_mark or exc.context_mark
     location = _location(mark, file) if mark is not None else Location(file, 1, 1)
     problem = exc.problem or "invalid YAML"
-    if "'\\t'" in problem:
+    if "'\\t'" in problem or "tab character" in problem:
         return PlanError(location, (), "a tab character here: indent YAML with spaces")
+    if "another document" in problem:
+        return PlanError(location, (), "a plan file holds one YAML document; remove this one")
     context = f" ({exc.context})" if exc.context else ""
     return PlanError(location, (), f"invalid YAML: {problem}{context}")
 
