@@ -1,14 +1,25 @@
-"""Shared fixtures."""
+"""Shared fixtures: plan files, and moto's threaded server on loopback for real-HTTP AWS tests."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 @pytest.fixture
-def write_plan(tmp_path: Path):  # type: ignore[no-untyped-def]
+def write_plan(tmp_path: Path) -> Callable[..., Path]:
     """Write plan text to a file in a temporary folder and return its path."""
 
     def write(text: str, name: str = "rollout.yaml") -> Path:
@@ -17,3 +28,22 @@ def write_plan(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """moto's threaded server on a free loopback port, for the whole test session; its URL."""
+    for key, value in FAKE_CREDENTIALS.items():
+        os.environ.setdefault(key, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_endpoint(moto_server: str) -> Iterator[str]:
+    """The moto server's URL, with its state wiped before the test."""
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10)
+    yield moto_server

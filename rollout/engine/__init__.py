@@ -1,0 +1,1 @@
+"""The rollout engine: publishes, shifts, watches and rolls back, through narrow ports."""

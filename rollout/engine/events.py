@@ -1,0 +1,143 @@
+"""The typed events a rollout emits; reporters turn them into output.
+
+The engine never prints: it hands each event to a sink, and every output
+format (plain lines, JSON lines, CI annotations) is a consumer of the same stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import ClassVar
+
+
+def _epoch() -> datetime:
+    return datetime.fromtimestamp(0, timezone.utc)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Something that happened; `at` is stamped by the emitter."""
+
+    kind: ClassVar[str] = "event"
+    region: str | None = None
+    target: str | None = None
+    at: datetime = field(default_factory=_epoch)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutStarted(Event):
+    kind: ClassVar[str] = "rollout_started"
+    plan: str
+    waves: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionStarted(Event):
+    kind: ClassVar[str] = "region_started"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmsChecked(Event):
+    kind: ClassVar[str] = "alarms_checked"
+    states: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionPublished(Event):
+    kind: ClassVar[str] = "version_published"
+    version: str
+    arn: str
+    summary: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NothingToPublish(Event):
+    kind: ClassVar[str] = "nothing_to_publish"
+    summary: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasCreated(Event):
+    kind: ClassVar[str] = "alias_created"
+    version: str
+    arn: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeightShifted(Event):
+    kind: ClassVar[str] = "weight_shifted"
+    weight: float
+    routing: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BakeStarted(Event):
+    kind: ClassVar[str] = "bake_started"
+    seconds: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class PauseStarted(Event):
+    kind: ClassVar[str] = "pause_started"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmChanged(Event):
+    kind: ClassVar[str] = "alarm_changed"
+    alarm: str
+    previous: str | None
+    state: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HookFinished(Event):
+    kind: ClassVar[str] = "hook_finished"
+    phase: str
+    hook: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftDetected(Event):
+    kind: ClassVar[str] = "drift_detected"
+    expected: str
+    found: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackStarted(Event):
+    kind: ClassVar[str] = "rollback_started"
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasRestored(Event):
+    kind: ClassVar[str] = "alias_restored"
+    routing: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackFailed(Event):
+    kind: ClassVar[str] = "rollback_failed"
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegionFinished(Event):
+    kind: ClassVar[str] = "region_finished"
+    outcome: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutFinished(Event):
+    kind: ClassVar[str] = "rollout_finished"
+    outcome: str
+    exit_code: int
+    message: str
+
+
+EventSink = Callable[[Event], None]

@@ -1,0 +1,397 @@
+"""One region's release: publish every target, move their traffic together, watch alarms.
+
+The targets of a region are one application release: when one fails, all of
+them go back to the routing recorded before the first change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from rollout.engine import events as ev
+from rollout.engine.outcome import Outcome, RegionResult
+from rollout.engine.ports import (
+    AlarmReader,
+    Clock,
+    HookContext,
+    HookRunner,
+    PublishedVersion,
+    TargetAdapter,
+    TargetError,
+)
+from rollout.engine.routing import AliasRouting, AliasState
+from rollout.plan.model import Hook
+from strategies import Bake, Pause, Step, Validate
+
+
+@dataclass(frozen=True)
+class TargetRun:
+    """One target as the engine sees it: an adapter, steps, rendered alarm names and hooks."""
+
+    name: str
+    adapter: TargetAdapter
+    steps: tuple[Step, ...]
+    alarms: tuple[str, ...] = ()
+    before_traffic: Hook | None = None
+    after_traffic: Hook | None = None
+
+
+@dataclass(frozen=True)
+class AlarmPolicy:
+    """How often alarms are read, and whether INSUFFICIENT_DATA fails the release."""
+
+    poll_seconds: float
+    insufficient_data_fails: bool = False
+
+
+class _Stop(Exception):
+    """Ends the shifting loop with an outcome."""
+
+    def __init__(self, outcome: Outcome, message: str) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+
+
+@dataclass
+class _Progress:
+    """Where one target is in its steps."""
+
+    run: TargetRun
+    initial: AliasState
+    last: AliasState
+    old: str
+    new: PublishedVersion
+    index: int = 0
+    bake_until: float | None = None
+    paused: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.index >= len(self.run.steps)
+
+
+@dataclass
+class RegionRollout:
+    """Runs one region; `run()` never raises for AWS or hook failures, it reports an outcome."""
+
+    region: str
+    targets: Sequence[TargetRun]
+    alarms: AlarmReader
+    clock: Clock
+    policy: AlarmPolicy
+    emit: ev.EventSink
+    hooks: HookRunner
+    promoted: Callable[[str], bool] = lambda _target: False
+    abort_requested: Callable[[], bool] = lambda: False
+    description: str = "rollout"
+    _alarm_states: dict[str, str] = field(default_factory=dict)
+
+    def _event(self, event: ev.Event) -> None:
+        self.emit(event)
+
+    def run(self) -> RegionResult:
+        """Publish, shift and watch; roll back on failure."""
+        self._event(ev.RegionStarted(region=self.region))
+        published: dict[str, PublishedVersion] = {}
+        try:
+            self._check_alarms_before_start()
+            progress = self._publish_all(published)
+        except _Stop as stop:
+            return self._finish(stop.outcome, stop.message, published)
+        except TargetError as exc:
+            return self._finish(Outcome.FAILED_BEFORE_TRAFFIC, str(exc), published)
+        if not progress:
+            outcome = Outcome.SUCCEEDED if published else Outcome.NOTHING_TO_DO
+            return self._finish(outcome, _nothing_message(outcome), published)
+        try:
+            self._shift(progress)
+        except _Stop as stop:
+            if stop.outcome is Outcome.NEEDS_HUMAN:
+                return self._finish(stop.outcome, stop.message, published)
+            return self._finish(*self._roll_back(progress, stop.message), published)
+        except TargetError as exc:
+            return self._finish(*self._roll_back(progress, str(exc)), published)
+        return self._finish(Outcome.SUCCEEDED, "released", published)
+
+    def _finish(
+        self, outcome: Outcome, message: str, published: dict[str, PublishedVersion]
+    ) -> RegionResult:
+        self._event(ev.RegionFinished(region=self.region, outcome=outcome.value, message=message))
+        return RegionResult(self.region, outcome, message, dict(published))
+
+    # -- before any change -------------------------------------------------------------
+
+    def _watched(self) -> list[str]:
+        return sorted({name for target in self.targets for name in target.alarms})
+
+    def _check_alarms_before_start(self) -> None:
+        names = self._watched()
+        if not names:
+            return
+        states = dict(self.alarms.states(names))
+        self._event(ev.AlarmsChecked(region=self.region, states=tuple(sorted(states.items()))))
+        missing = [name for name in names if name not in states]
+        if missing:
+            raise _Stop(
+                Outcome.FAILED_BEFORE_TRAFFIC,
+                f"watched alarm(s) do not exist: {', '.join(missing)}",
+            )
+        firing = [name for name in names if self._is_failing(states[name])]
+        if firing:
+            raise _Stop(
+                Outcome.FAILED_BEFORE_TRAFFIC,
+                f"refusing to start: alarm(s) {', '.join(f'{n} ({states[n]})' for n in firing)}",
+            )
+        self._alarm_states = states
+
+    def _is_failing(self, state: str) -> bool:
+        return state == "ALARM" or (
+            state == "INSUFFICIENT_DATA" and self.policy.insufficient_data_fails
+        )
+
+    def _publish_all(self, published: dict[str, PublishedVersion]) -> list[_Progress]:
+        values: dict[str, str] = {"region": self.region}
+        progress = []
+        for target in self.targets:
+            item = self._publish_one(target, values, published)
+            if item is not None:
+                progress.append(item)
+        return progress
+
+    def _publish_one(
+        self, target: TargetRun, values: dict[str, str], published: dict[str, PublishedVersion]
+    ) -> _Progress | None:
+        adapter = target.adapter
+        release = adapter.prepare(values)
+        alias = release.alias
+        if not release.changed and alias is not None:
+            self._event(
+                ev.NothingToPublish(region=self.region, target=target.name, summary=release.summary)
+            )
+            served = alias.routing.version
+            _remember(values, target.name, PublishedVersion(served, adapter.version_arn(served)))
+            return None
+        new = adapter.publish(release, values, self.description)
+        published[target.name] = new
+        _remember(values, target.name, new)
+        self._event(
+            ev.VersionPublished(
+                region=self.region,
+                target=target.name,
+                version=new.version,
+                arn=new.arn,
+                summary=release.summary,
+            )
+        )
+        if alias is None:
+            created = adapter.create_alias(new.version)
+            self._event(
+                ev.AliasCreated(
+                    region=self.region, target=target.name, version=new.version, arn=created.arn
+                )
+            )
+            return None
+        steps = target.steps
+        if target.before_traffic is not None and not any(isinstance(s, Validate) for s in steps):
+            steps = (Validate(), *steps)
+        run = TargetRun(
+            target.name, adapter, steps, target.alarms, target.before_traffic, target.after_traffic
+        )
+        return _Progress(run, alias, alias, alias.routing.version, new)
+
+    # -- moving traffic ---------------------------------------------------------------------
+
+    def _shift(self, progress: list[_Progress]) -> None:
+        while not all(p.done for p in progress):
+            if self.abort_requested():
+                raise _Stop(Outcome.ROLLED_BACK, "aborted on request")
+            self._poll_alarms()
+            for item in progress:
+                self._advance(item)
+            self.clock.sleep(self._seconds_to_next_wake(progress))
+        self._poll_alarms()
+
+    def _seconds_to_next_wake(self, progress: list[_Progress]) -> float:
+        now = self.clock.monotonic()
+        wake = now + self.policy.poll_seconds
+        for item in progress:
+            if item.bake_until is not None:
+                wake = min(wake, item.bake_until)
+            elif not item.done and not item.paused:
+                wake = now
+        return max(0.0, wake - now)
+
+    def _poll_alarms(self) -> None:
+        names = self._watched()
+        if not names:
+            return
+        states = self.alarms.states(names)
+        for name in names:
+            state = states.get(name, "MISSING")
+            previous = self._alarm_states.get(name)
+            if state != previous:
+                self._event(
+                    ev.AlarmChanged(region=self.region, alarm=name, previous=previous, state=state)
+                )
+                self._alarm_states[name] = state
+        failing = [name for name in names if self._is_failing(self._alarm_states[name])]
+        missing = [name for name in names if self._alarm_states[name] == "MISSING"]
+        if failing or missing:
+            what = ", ".join(f"{n} ({self._alarm_states[n]})" for n in failing + missing)
+            raise _Stop(Outcome.ROLLED_BACK, f"alarm {what}")
+
+    def _advance(self, item: _Progress) -> None:
+        while not item.done:
+            step = item.run.steps[item.index]
+            if not self._take(item, step):
+                return
+            item.index += 1
+
+    def _take(self, item: _Progress, step: Step) -> bool:
+        """Carry out `step`; False when it is still in progress."""
+        if isinstance(step, Bake):
+            return self._bake(item, step)
+        if isinstance(step, Pause):
+            return self._pause(item)
+        if isinstance(step, Validate):
+            self._run_hook(item, item.run.before_traffic, "before_traffic")
+            return True
+        self._set_weight(item, step.weight)
+        if step.weight >= 100:
+            self._run_hook(item, item.run.after_traffic, "after_traffic")
+        return True
+
+    def _bake(self, item: _Progress, step: Bake) -> bool:
+        now = self.clock.monotonic()
+        if item.bake_until is None:
+            item.bake_until = now + step.duration.total_seconds()
+            self._event(
+                ev.BakeStarted(
+                    region=self.region, target=item.run.name, seconds=step.duration.total_seconds()
+                )
+            )
+        if now < item.bake_until:
+            return False
+        item.bake_until = None
+        return True
+
+    def _pause(self, item: _Progress) -> bool:
+        if not item.paused:
+            item.paused = True
+            self._event(ev.PauseStarted(region=self.region, target=item.run.name))
+        if not self.promoted(item.run.name):
+            return False
+        item.paused = False
+        return True
+
+    def _set_weight(self, item: _Progress, weight: Decimal) -> None:
+        current = self._read_checked(item)
+        routing = AliasRouting.towards(item.old, item.new.version, weight)
+        item.last = item.run.adapter.update_alias(routing, current)
+        self._event(
+            ev.WeightShifted(
+                region=self.region,
+                target=item.run.name,
+                weight=float(weight),
+                routing=routing.describe(),
+            )
+        )
+
+    def _read_checked(self, item: _Progress) -> AliasState:
+        """The alias as AWS has it now, which must be what rollout last set."""
+        current = item.run.adapter.read_alias()
+        found = current.routing if current is not None else None
+        if found != item.last.routing:
+            self._event(
+                ev.DriftDetected(
+                    region=self.region,
+                    target=item.run.name,
+                    expected=item.last.routing.describe(),
+                    found=found.describe() if found else "no alias",
+                )
+            )
+            raise _Stop(
+                Outcome.NEEDS_HUMAN,
+                f"{item.run.name}: the alias changed outside rollout (expected "
+                f"{item.last.routing.describe()}, found "
+                f"{found.describe() if found else 'no alias'}); nothing more was changed",
+            )
+        assert current is not None
+        return current
+
+    def _run_hook(self, item: _Progress, hook: Hook | None, phase: str) -> None:
+        if hook is None:
+            return
+        context = HookContext(
+            region=self.region,
+            target=item.run.name,
+            phase=phase,
+            alias_arn=item.initial.arn,
+            new_version=item.new.version,
+            new_version_arn=item.new.arn,
+            old_version=item.old,
+        )
+        outcome = self.hooks.run(hook, context)
+        self._event(
+            ev.HookFinished(
+                region=self.region,
+                target=item.run.name,
+                phase=phase,
+                hook=describe_hook(hook),
+                passed=outcome.passed,
+                detail=outcome.detail,
+            )
+        )
+        if not outcome.passed:
+            raise _Stop(
+                Outcome.ROLLED_BACK, f"{item.run.name}: {phase} hook failed: {outcome.detail}"
+            )
+
+    # -- going back -------------------------------------------------------------------------
+
+    def _roll_back(self, progress: list[_Progress], reason: str) -> tuple[Outcome, str]:
+        self._event(ev.RollbackStarted(region=self.region, reason=reason))
+        failures = []
+        for item in progress:
+            if item.last.routing == item.initial.routing:
+                continue
+            try:
+                current = self._read_checked(item)
+                item.last = item.run.adapter.update_alias(item.initial.routing, current)
+            except (_Stop, TargetError) as exc:
+                message = exc.message if isinstance(exc, _Stop) else str(exc)
+                failures.append(f"{item.run.name}: {message}")
+                self._event(
+                    ev.RollbackFailed(region=self.region, target=item.run.name, error=message)
+                )
+                continue
+            restored = item.initial.routing.describe()
+            self._event(
+                ev.AliasRestored(region=self.region, target=item.run.name, routing=restored)
+            )
+        if failures:
+            return Outcome.NEEDS_HUMAN, f"{reason}; rollback incomplete: {'; '.join(failures)}"
+        return Outcome.ROLLED_BACK, f"{reason}; rolled back to the recorded routing"
+
+
+def _remember(values: dict[str, str], target: str, version: PublishedVersion) -> None:
+    values[f"targets.{target}.version"] = version.version.rsplit(":", 1)[-1]
+    values[f"targets.{target}.version_arn"] = version.arn
+
+
+def _nothing_message(outcome: Outcome) -> str:
+    if outcome is Outcome.NOTHING_TO_DO:
+        return "nothing to do: every alias already serves this release"
+    return "released (new aliases created, no traffic to shift)"
+
+
+def describe_hook(hook: Hook) -> str:
+    """`lambda smoke-test`, `command ./smoke.sh`, …"""
+    for kind in ("lambda_", "stepfunctions", "command", "http"):
+        value = getattr(hook, kind)
+        if value is not None:
+            return f"{kind.rstrip('_')} {value}"
+    return "hook"

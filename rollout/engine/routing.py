@@ -1,0 +1,61 @@
+"""Alias routing as rollout reasons about it, the same for Lambda and Step Functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class AliasRouting:
+    """An alias's traffic: `additional` versions get their percentages, `version` the rest.
+
+    Versions are whatever the service names them by: Lambda version numbers
+    ("7"), Step Functions version ARNs.
+    """
+
+    version: str
+    additional: tuple[tuple[str, Decimal], ...] = ()
+
+    @classmethod
+    def towards(cls, old: str, new: str, weight: Decimal) -> AliasRouting:
+        """`weight` percent on `new`, the rest on `old`; all on `new` at 100."""
+        if weight >= HUNDRED or old == new:
+            return cls(new)
+        if weight <= 0:
+            return cls(old)
+        return cls(old, ((new, weight),))
+
+    def weight_of(self, version: str) -> Decimal:
+        """The percentage of traffic `version` receives."""
+        extra = sum((w for v, w in self.additional if v != self.version), Decimal(0))
+        if version == self.version:
+            return HUNDRED - extra
+        return sum((w for v, w in self.additional if v == version), Decimal(0))
+
+    def describe(self) -> str:
+        """`7: 90%, 8: 10%`."""
+        parts = [(self.version, self.weight_of(self.version)), *self.additional]
+        return ", ".join(f"{_short(v)}: {_percent(w)}" for v, w in parts)
+
+
+def _short(version: str) -> str:
+    return version.rsplit(":", 1)[-1]
+
+
+def _percent(weight: Decimal) -> str:
+    text = f"{weight:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+@dataclass(frozen=True)
+class AliasState:
+    """An alias as last read: its routing and the revision to send with the next write."""
+
+    arn: str
+    routing: AliasRouting
+    revision: str | None = None

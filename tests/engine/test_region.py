@@ -1,0 +1,256 @@
+"""The region engine against fakes with real state and a fake clock: no AWS, no sleeping."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from rollout.engine.outcome import Outcome
+from rollout.engine.region import AlarmPolicy, RegionRollout, TargetRun
+from rollout.engine.routing import AliasRouting
+from rollout.plan.model import Hook
+from strategies import canary, codedeploy, linear
+from strategies import steps as explicit
+from tests.engine.fakes import EventLog, FakeAlarms, FakeClock, FakeHooks, FakeTarget
+
+MINUTE = timedelta(minutes=1)
+
+
+def region(
+    clock: FakeClock,
+    targets: list[TargetRun],
+    alarms: FakeAlarms | None = None,
+    hooks: FakeHooks | None = None,
+    poll: float = 10.0,
+    **kwargs: object,
+) -> tuple[RegionRollout, EventLog]:
+    log = EventLog()
+    engine = RegionRollout(
+        region="us-east-1",
+        targets=targets,
+        alarms=alarms or FakeAlarms({"errors": "OK"}),
+        clock=clock,
+        policy=AlarmPolicy(poll_seconds=poll),
+        emit=log,
+        hooks=hooks or FakeHooks(),
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return engine, log
+
+
+def test_linear_ten_every_minute_shifts_on_aws_schedule_and_ends_on_new_version() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    steps = codedeploy.steps("Linear10PercentEvery1Minute", bake=timedelta(0))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))])
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.SUCCEEDED
+    assert target.weights() == [(60.0 * n, 10.0 * (n + 1)) for n in range(10)]
+    assert target.alias is not None
+    assert target.alias.routing == AliasRouting("2")
+
+
+def test_alarm_during_bake_rolls_back_to_recorded_routing_within_one_poll() -> None:
+    clock = FakeClock()
+    start = AliasRouting("1", (("0", Decimal(5)),))  # already mid-shift from an older release
+    target = FakeTarget(clock, versions={"0": "v0", "1": "v1-code"})
+    target.alias = target.alias.__class__("arn:fn:live", start, "r0")
+    alarms = FakeAlarms({"errors": "OK"})
+    clock.at(125.0, lambda: alarms.states_now.update(errors="ALARM"))
+    steps = linear.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, log = region(clock, [TargetRun("api", target, steps, ("errors",))], alarms)
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.ROLLED_BACK
+    assert target.alias.routing == start
+    restored_at, restored = target.history[-1]
+    assert restored == start and 125.0 <= restored_at <= 125.0 + 10.0
+    assert max(w for _, w in target.weights()) == 30.0
+    assert "alarm_changed" in log.kinds() and log.kinds()[-2:] == [
+        "alias_restored",
+        "region_finished",
+    ]
+
+
+def test_alarm_already_firing_refuses_before_anything_is_published() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(
+        clock, [TargetRun("api", target, steps, ("errors",))], FakeAlarms({"errors": "ALARM"})
+    )
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.FAILED_BEFORE_TRAFFIC
+    assert "errors (ALARM)" in result.message
+    assert list(target.versions) == ["1"] and target.history == []
+
+
+def test_missing_alarm_is_an_error_before_anything_is_published() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors", "p99"))])
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.FAILED_BEFORE_TRAFFIC
+    assert "do not exist: p99" in result.message
+    assert list(target.versions) == ["1"]
+
+
+def test_insufficient_data_fails_only_when_the_policy_says_so() -> None:
+    clock = FakeClock()
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    alarms = FakeAlarms({"errors": "INSUFFICIENT_DATA"})
+    engine, _ = region(clock, [TargetRun("api", FakeTarget(clock), steps, ("errors",))], alarms)
+    assert engine.run().outcome is Outcome.SUCCEEDED
+
+    strict, _ = region(clock, [TargetRun("api", FakeTarget(clock), steps, ("errors",))], alarms)
+    strict.policy = AlarmPolicy(poll_seconds=10, insufficient_data_fails=True)
+    assert strict.run().outcome is Outcome.FAILED_BEFORE_TRAFFIC
+
+
+def test_two_targets_in_one_region_roll_back_together() -> None:
+    clock = FakeClock()
+    api, flow = FakeTarget(clock, name="api"), FakeTarget(clock, name="flow")
+    alarms = FakeAlarms({"api-errors": "OK", "flow-errors": "OK"})
+    clock.at(90.0, lambda: alarms.states_now.update({"flow-errors": "ALARM"}))
+    engine, _ = region(
+        clock,
+        [
+            TargetRun(
+                "api",
+                api,
+                canary.steps(percent=Decimal(10), interval=MINUTE, bake=MINUTE),
+                ("api-errors",),
+            ),
+            TargetRun(
+                "flow",
+                flow,
+                linear.steps(percent=Decimal(50), interval=5 * MINUTE, bake=MINUTE),
+                ("flow-errors",),
+            ),
+        ],
+        alarms,
+    )
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.ROLLED_BACK
+    assert api.alias.routing == AliasRouting("1")
+    assert flow.alias.routing == AliasRouting("1")
+    assert (60.0, AliasRouting("2")) in api.history  # the api had reached 100% before
+
+
+def test_failing_before_traffic_hook_keeps_new_version_at_zero() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    hook = Hook.model_validate({"command": "./smoke.sh"})
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    hooks = FakeHooks(failing_phases={"before_traffic"})
+    engine, _ = region(
+        clock, [TargetRun("api", target, steps, ("errors",), before_traffic=hook)], hooks=hooks
+    )
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.ROLLED_BACK
+    assert target.history == []
+    assert hooks.runs[0].new_version == "2" and hooks.runs[0].old_version == "1"
+
+
+def test_failing_after_traffic_hook_rolls_back() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    hook = Hook.model_validate({"http": "http://127.0.0.1:1/health"})
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=5 * MINUTE)
+    hooks = FakeHooks(failing_phases={"after_traffic"})
+    engine, _ = region(
+        clock, [TargetRun("api", target, steps, ("errors",), after_traffic=hook)], hooks=hooks
+    )
+
+    assert engine.run().outcome is Outcome.ROLLED_BACK
+    assert target.alias.routing == AliasRouting("1")
+    assert [float(r.weight_of("2")) for _, r in target.history] == [10.0, 100.0, 0.0]
+
+
+def test_drift_mid_rollout_stops_without_overwriting() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    intruder = AliasRouting("1", (("2", Decimal(50)),))
+    clock.at(
+        30.0, lambda: setattr(target, "alias", target.alias.__class__("arn:fn:live", intruder, "x"))
+    )
+    steps = linear.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, log = region(clock, [TargetRun("api", target, steps, ("errors",))])
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.NEEDS_HUMAN
+    assert target.alias.routing == intruder
+    assert "drift_detected" in log.kinds() and "rollback_started" not in log.kinds()
+
+
+def test_unchanged_code_is_nothing_to_do() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock, code="v1-code")
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, log = region(clock, [TargetRun("api", target, steps, ("errors",))])
+
+    assert engine.run().outcome is Outcome.NOTHING_TO_DO
+    assert list(target.versions) == ["1"] and "nothing_to_publish" in log.kinds()
+
+
+def test_first_deploy_creates_the_alias_without_shifting() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock, versions={}, alias=None)
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, log = region(clock, [TargetRun("api", target, steps, ("errors",))])
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert target.alias is not None and target.alias.routing == AliasRouting("1")
+    assert clock.time == 0.0 and "alias_created" in log.kinds()
+
+
+def test_aws_error_while_shifting_rolls_back() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock, fail_update_at_call=3)
+    steps = linear.steps(percent=Decimal(25), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))])
+
+    result = engine.run()
+
+    # The third write fails, and so does the rollback's write: a human must look.
+    assert result.outcome is Outcome.NEEDS_HUMAN
+    assert "rollback incomplete" in result.message
+
+
+def test_manual_pause_waits_for_promote() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    promoted = {"api": False}
+    clock.at(600.0, lambda: promoted.update(api=True))
+    items = [explicit.ExplicitStep(Decimal(50), manual=True), explicit.ExplicitStep(Decimal(100))]
+    steps = explicit.steps(items, bake=timedelta(0))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))], promoted=promoted.get)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert target.weights() == [(0.0, 50.0), (600.0, 100.0)]
+
+
+def test_alarms_are_read_once_per_tick_whatever_the_number_of_targets() -> None:
+    clock = FakeClock()
+    names = {f"t{n}-errors": "OK" for n in range(100)}
+    alarms = FakeAlarms(dict(names))
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    runs = [TargetRun(f"t{n}", FakeTarget(clock), steps, (f"t{n}-errors",)) for n in range(100)]
+    engine, _ = region(clock, runs, alarms, poll=10.0)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    # One read before start, then one per 10 s tick over the 60 s canary, and a last one.
+    assert alarms.calls <= 1 + 7 + 1
