@@ -23,7 +23,10 @@ _TIMESTAMP = f"{_YAML}timestamp"
 
 
 # libyaml's parser is ten times faster; the pure-Python one gives the same nodes.
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
 class _PlanLoader(_BaseLoader):
