@@ -1,0 +1,133 @@
+"""Runs the plan's hooks against a new version: shell commands, HTTP checks, Lambda, Step Functions.
+
+A hook's failure is an outcome, not an exception: the engine decides what it means.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from rollout.engine.ports import Clock, HookContext, HookOutcome
+from rollout.plan.model import Hook
+from rollout.plan.placeholders import render_known
+
+ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
+_OUTPUT_TAIL = 300
+
+
+def hook_values(context: HookContext) -> dict[str, str]:
+    """The placeholders a hook may use."""
+    return {
+        "region": context.region,
+        "alias_arn": context.alias_arn,
+        "version": context.new_version.rsplit(":", 1)[-1],
+    }
+
+
+def hook_environment(context: HookContext) -> dict[str, str]:
+    """`ROLLOUT_*` variables describing the release, for command hooks."""
+    return {
+        "ROLLOUT_REGION": context.region,
+        "ROLLOUT_TARGET": context.target,
+        "ROLLOUT_PHASE": context.phase,
+        "ROLLOUT_ALIAS_ARN": context.alias_arn,
+        "ROLLOUT_NEW_VERSION": context.new_version.rsplit(":", 1)[-1],
+        "ROLLOUT_NEW_VERSION_ARN": context.new_version_arn,
+        "ROLLOUT_OLD_VERSION": (context.old_version or "").rsplit(":", 1)[-1],
+    }
+
+
+class PlanHookRunner:
+    """Runs hooks; AWS hooks use clients from `clients(service, region)`."""
+
+    def __init__(self, clients: ClientFactory, clock: Clock, workdir: Path) -> None:
+        self.clients = clients
+        self.clock = clock
+        self.workdir = workdir
+
+    def run(self, hook: Hook, context: HookContext) -> HookOutcome:
+        """Run one hook to completion or its timeout."""
+        timeout = hook.timeout.total_seconds()
+        try:
+            if hook.command is not None:
+                return self._command(hook.command, context, timeout)
+            if hook.http is not None:
+                return _http(render_known(hook.http, hook_values(context)), timeout)
+            if hook.lambda_ is not None:
+                return self._lambda(hook.lambda_, context)
+            assert hook.stepfunctions is not None
+            return self._stepfunctions(hook.stepfunctions, context, timeout)
+        except Exception as exc:  # any failure to run the hook fails it
+            return HookOutcome(False, f"{type(exc).__name__}: {exc}")
+
+    def _command(self, command: str, context: HookContext, timeout: float) -> HookOutcome:
+        rendered = render_known(command, hook_values(context))
+        try:
+            done = subprocess.run(
+                rendered,
+                shell=True,
+                cwd=self.workdir,
+                env={**os.environ, **hook_environment(context)},
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return HookOutcome(False, f"timed out after {timeout:g}s")
+        tail = (done.stdout + done.stderr).strip()[-_OUTPUT_TAIL:]
+        if done.returncode != 0:
+            return HookOutcome(False, f"exit {done.returncode}: {tail}")
+        return HookOutcome(True, tail or "exit 0")
+
+    def _lambda(self, function: str, context: HookContext) -> HookOutcome:
+        client = self.clients("lambda", context.region)
+        response = client.invoke(
+            FunctionName=function,
+            Payload=json.dumps(asdict(context)).encode(),
+        )
+        body = response["Payload"].read().decode("utf-8", "replace")[:_OUTPUT_TAIL]
+        if response.get("FunctionError") or not 200 <= response["StatusCode"] < 300:
+            return HookOutcome(False, f"{function} failed: {body}")
+        return HookOutcome(True, f"{function} returned {response['StatusCode']}")
+
+    def _stepfunctions(self, machine: str, context: HookContext, timeout: float) -> HookOutcome:
+        client = self.clients("stepfunctions", context.region)
+        arn = machine if machine.startswith("arn:") else _same_account_arn(context, machine)
+        started = client.start_execution(stateMachineArn=arn, input=json.dumps(asdict(context)))
+        deadline = self.clock.monotonic() + timeout
+        while True:
+            status = client.describe_execution(executionArn=started["executionArn"])["status"]
+            if status != "RUNNING":
+                return HookOutcome(status == "SUCCEEDED", f"execution {status}")
+            if self.clock.monotonic() >= deadline:
+                client.stop_execution(executionArn=started["executionArn"], cause="rollout timeout")
+                return HookOutcome(False, f"execution still running after {timeout:g}s")
+            self.clock.sleep(1.0)
+
+
+def _same_account_arn(context: HookContext, name: str) -> str:
+    """A state machine named `name` in the target's account and region."""
+    # The target's ARNs carry its partition and account: arn:PARTITION:SERVICE:REGION:ACCOUNT:...
+    partition, account = context.alias_arn.split(":")[1], context.alias_arn.split(":")[4]
+    return f"arn:{partition}:states:{context.region}:{account}:stateMachine:{name}"
+
+
+def _http(url: str, timeout: float) -> HookOutcome:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return HookOutcome(200 <= response.status < 300, f"HTTP {response.status}")
+    except urllib.error.HTTPError as exc:
+        return HookOutcome(False, f"HTTP {exc.code}")
+    except (urllib.error.URLError, TimeoutError) as exc:
+        return HookOutcome(False, f"{url}: {getattr(exc, 'reason', exc)}")
+
+

@@ -1,0 +1,151 @@
+"""Hooks run for real: shell commands, an HTTP server on loopback; AWS hooks through Stubber.
+
+moto cannot run Lambda code without Docker, nor start an execution of a state
+machine version, so those two hook kinds are tested against botocore's Stubber
+with the response shapes AWS documents.
+"""
+
+from __future__ import annotations
+
+import http.server
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+
+from rollout.engine.ports import HookContext
+from rollout.hooks import PlanHookRunner
+from rollout.plan.model import Hook
+from tests.engine.fakes import FakeClock
+
+CONTEXT = HookContext(
+    region="us-east-1",
+    target="api",
+    phase="before_traffic",
+    alias_arn="arn:aws:lambda:us-east-1:123456789012:function:api:live",
+    new_version="8",
+    new_version_arn="arn:aws:lambda:us-east-1:123456789012:function:api:8",
+    old_version="7",
+)
+
+
+def runner(tmp_path: Path, clients: dict[str, Any] | None = None) -> PlanHookRunner:
+    return PlanHookRunner(lambda service, _region: (clients or {})[service], FakeClock(), tmp_path)
+
+
+def hook(**fields: Any) -> Hook:
+    return Hook.model_validate(fields)
+
+
+def test_command_hook_sees_the_release_in_its_environment_and_placeholders(tmp_path: Path) -> None:
+    outcome = runner(tmp_path).run(
+        hook(command='test "$ROLLOUT_NEW_VERSION" = 8 && echo "{alias_arn} {version}"'), CONTEXT
+    )
+    assert outcome.passed
+    assert outcome.detail == f"{CONTEXT.alias_arn} 8"
+
+
+def test_command_hook_failing_exit_code_fails_with_its_output(tmp_path: Path) -> None:
+    outcome = runner(tmp_path).run(hook(command="echo smoke failed >&2; exit 3"), CONTEXT)
+    assert not outcome.passed
+    assert outcome.detail == "exit 3: smoke failed"
+
+
+def test_command_hook_timeout_fails(tmp_path: Path) -> None:
+    outcome = runner(tmp_path).run(hook(command="sleep 5", timeout="0.2s"), CONTEXT)
+    assert not outcome.passed
+    assert "timed out" in outcome.detail
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/ok" else 500)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def health_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_http_hook_passes_on_2xx_and_fails_otherwise(tmp_path: Path, health_server: str) -> None:
+    assert runner(tmp_path).run(hook(http=f"{health_server}/ok"), CONTEXT).passed
+    failed = runner(tmp_path).run(hook(http=f"{health_server}/broken"), CONTEXT)
+    assert not failed.passed and failed.detail == "HTTP 500"
+
+
+def test_http_hook_to_a_closed_port_fails(tmp_path: Path) -> None:
+    assert not runner(tmp_path).run(hook(http="http://127.0.0.1:9/"), CONTEXT).passed
+
+
+def _payload(text: bytes) -> StreamingBody:
+    return StreamingBody(io.BytesIO(text), len(text))
+
+
+def test_lambda_hook_with_function_error_fails(tmp_path: Path) -> None:
+    client = boto3.client("lambda", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke",
+            {
+                "StatusCode": 200,
+                "FunctionError": "Unhandled",
+                "Payload": _payload(b'{"errorMessage": "boom"}'),
+            },
+            {"FunctionName": "api-smoke-test", "Payload": ANY},
+        )
+        outcome = runner(tmp_path, {"lambda": client}).run(
+            hook(**{"lambda": "api-smoke-test"}), CONTEXT
+        )
+    assert not outcome.passed
+    assert "boom" in outcome.detail
+
+
+def test_lambda_hook_passing(tmp_path: Path) -> None:
+    client = boto3.client("lambda", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_response("invoke", {"StatusCode": 200, "Payload": _payload(b"{}")}, None)
+        outcome = runner(tmp_path, {"lambda": client}).run(
+            hook(**{"lambda": "api-smoke-test"}), CONTEXT
+        )
+    assert outcome.passed
+
+
+def test_stepfunctions_hook_waits_for_the_execution(tmp_path: Path) -> None:
+    client = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:smoke"
+    execution = f"{machine.replace('stateMachine', 'execution')}:run-1"
+    with Stubber(client) as stub:
+        stub.add_response(
+            "start_execution",
+            {"executionArn": execution, "startDate": "2026-11-26T00:00:00Z"},
+            {"stateMachineArn": machine, "input": ANY},
+        )
+        running = {
+            "executionArn": execution,
+            "stateMachineArn": machine,
+            "status": "RUNNING",
+            "startDate": "2026-11-26T00:00:00Z",
+        }
+        stub.add_response("describe_execution", running, {"executionArn": execution})
+        stub.add_response(
+            "describe_execution", {**running, "status": "FAILED"}, {"executionArn": execution}
+        )
+        outcome = runner(tmp_path, {"stepfunctions": client}).run(
+            hook(stepfunctions="smoke"), CONTEXT
+        )
+    assert not outcome.passed
+    assert outcome.detail == "execution FAILED"
