@@ -152,15 +152,45 @@ def plan(
     from rollout.preview import FilterError, preview_plan
 
     loaded = load_plan(plan_file)
-    if not offline:
-        raise NotImplementedYetError("the live plan reads AWS; use --offline for now")
     try:
         preview = preview_plan(loaded.plan, regions, targets)
     except FilterError as exc:
         raise click.UsageError(str(exc)) from None
-    _print_preview(preview, output=output, no_color=no_color, mode="offline")
-    # Offline, every target is assumed to have something to release.
-    return ExitCode.USAGE if detailed_exitcode else ExitCode.OK
+    if offline:
+        _print_preview(preview, output=output, no_color=no_color, mode="offline")
+        # Offline, every target is assumed to have something to release.
+        return ExitCode.USAGE if detailed_exitcode else ExitCode.OK
+    from rollout.release import Selection
+
+    selection = Selection(regions, targets, endpoint_url)
+    return _live_plan(loaded, preview, selection, output, detailed_exitcode)
+
+
+def _live_plan(
+    loaded: Any, preview: Any, selection: Any, output: str, detailed_exitcode: bool
+) -> ExitCode:
+    from rollout.clock import SystemClock
+    from rollout.live_plan import read_live_plan
+
+    live = read_live_plan(loaded, selection, SystemClock())
+    if output == "json":
+        import dataclasses
+        import json
+
+        from rollout.reporters.plan_json import render_plan_json
+
+        document = json.loads(render_plan_json(preview, mode="live"))
+        document["live"] = dataclasses.asdict(live) | {"changes_pending": live.changes_pending}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        from rollout.reporters.plan_text import render_live_text, render_plan_text
+
+        click.echo(render_plan_text(preview, mode="live") + render_live_text(live), nl=False)
+    if live.problems:
+        return ExitCode.ERROR
+    if detailed_exitcode and live.changes_pending:
+        return ExitCode.USAGE
+    return ExitCode.OK
 
 
 def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> None:
@@ -179,6 +209,59 @@ def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> N
         from rollout.reporters.plan_text import render_plan_text
 
         click.echo(render_plan_text(preview, mode=mode), nl=False)
+
+
+@main.command()
+@acting_options
+@click.option(
+    "--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal)."
+)
+@handle_errors
+def apply(
+    plan_file: Path,
+    regions: tuple[str, ...],
+    targets: tuple[str, ...],
+    endpoint_url: str | None,
+    output: str,
+    no_color: bool,
+    yes: bool,
+) -> ExitCode:
+    """Publish new versions and shift traffic per the plan."""
+    from rollout.clock import SystemClock
+    from rollout.plan.load import load_plan
+    from rollout.preview import FilterError, preview_plan
+    from rollout.release import Selection, apply_plan
+
+    loaded = load_plan(plan_file)
+    try:
+        preview = preview_plan(loaded.plan, regions, targets)
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            click.echo(
+                "error: no terminal to confirm on; pass --yes to apply without confirmation",
+                err=True,
+            )
+            return ExitCode.ERROR
+        _print_preview(preview, output="text", no_color=no_color, mode="offline")
+        if not click.confirm("Apply this plan?", default=False):
+            click.echo("nothing changed", err=True)
+            return ExitCode.ERROR
+    sink = _event_sink(output)
+    selection = Selection(regions, targets, endpoint_url)
+    result = apply_plan(loaded, selection, SystemClock(), sink)
+    return result.outcome.exit_code
+
+
+def _event_sink(output: str) -> Callable[[Any], None]:
+    if output == "json":
+        from rollout.reporters.event_json import JsonLinesReporter
+
+        return JsonLinesReporter(click.echo)
+    from rollout.reporters.event_lines import LineReporter
+
+    return LineReporter(click.echo)
 
 
 @main.command()
@@ -203,7 +286,6 @@ def _not_built(name: str, summary: str, *, acting: bool = True) -> None:
     main.command(name=name)(decorated)
 
 
-_not_built("apply", "Publish new versions and shift traffic per the plan.")
 _not_built("status", "Show live alias routing and any rollout in flight.")
 _not_built("rollback", "Restore the routing recorded before the rollout.")
 _not_built("resume", "Continue a rollout whose process died.")
@@ -211,7 +293,22 @@ _not_built("promote", "Release a manual pause (--full: go to 100% now).")
 _not_built("abort", "Ask the running apply to roll back.")
 _not_built("unlock", "Break a stale lock, after showing its holder.")
 _not_built("history", "List past rollouts of this plan.")
-_not_built("demo", "Run the sandbox walk-through against a local AWS emulator.", acting=False)
+
+
+@main.command()
+@handle_errors
+def demo() -> ExitCode:
+    """Run two real rollouts against a local AWS emulator."""
+    from rollout.demo import SandboxMissingError, run_demo
+
+    try:
+        result = run_demo(_event_sink("text"), lambda line: click.echo(f"== {line}"))
+    except SandboxMissingError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return ExitCode.ERROR
+    for line in result.lines:
+        click.echo(f"== {line}")
+    return ExitCode.OK if result.as_intended else ExitCode.ERROR
 
 
 @main.group()

@@ -20,7 +20,7 @@ Options:
 Commands:
   abort     Ask the running apply to roll back.
   apply     Publish new versions and shift traffic per the plan.
-  demo      Run the sandbox walk-through against a local AWS emulator.
+  demo      Run two real rollouts against a local AWS emulator.
   history   List past rollouts of this plan.
   nginx     NGINX domain-mapping configs.
   plan      Preview what apply would do and when; change nothing.

@@ -129,5 +129,3 @@ def _http(url: str, timeout: float) -> HookOutcome:
         return HookOutcome(False, f"HTTP {exc.code}")
     except (urllib.error.URLError, TimeoutError) as exc:
         return HookOutcome(False, f"{url}: {getattr(exc, 'reason', exc)}")
-
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ def moto_server() -> Iterator[str]:
     """moto's threaded server on a free loopback port, for the whole test session; its URL."""
     for key, value in FAKE_CREDENTIALS.items():
         os.environ.setdefault(key, value)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

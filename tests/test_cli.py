@@ -115,10 +115,11 @@ def test_manual_pause_is_shown_as_waiting_for_promote() -> None:
     assert "+ 1 manual pause" in result.stdout
 
 
-def test_live_plan_says_it_is_not_built_yet() -> None:
-    result = run_cli(["plan", "-f", str(EXAMPLES / "canary-lambda.yaml")])
+def test_apply_without_a_terminal_needs_yes_and_changes_nothing() -> None:
+    result = run_cli(["apply", "-f", str(EXAMPLES / "canary-lambda.yaml")])
     assert result.exit_code == 1
-    assert "not implemented yet" in result.stderr
+    assert "pass --yes" in result.stderr
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize(

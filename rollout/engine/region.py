@@ -88,6 +88,7 @@ class RegionRollout:
     abort_requested: Callable[[], bool] = lambda: False
     description: str = "rollout"
     _alarm_states: dict[str, str] = field(default_factory=dict)
+    _last_poll: float = 0.0
 
     def _event(self, event: ev.Event) -> None:
         self.emit(event)
@@ -210,6 +211,9 @@ class RegionRollout:
                 raise _Stop(Outcome.ROLLED_BACK, "aborted on request")
             self._poll_alarms()
             for item in progress:
+                # Shifting many targets at AWS's pace takes a while: keep watching meanwhile.
+                if self.clock.monotonic() - self._last_poll >= self.policy.poll_seconds:
+                    self._poll_alarms()
                 self._advance(item)
             self.clock.sleep(self._seconds_to_next_wake(progress))
         self._poll_alarms()
@@ -225,6 +229,7 @@ class RegionRollout:
         return max(0.0, wake - now)
 
     def _poll_alarms(self) -> None:
+        self._last_poll = self.clock.monotonic()
         names = self._watched()
         if not names:
             return
@@ -304,7 +309,7 @@ class RegionRollout:
         """The alias as AWS has it now, which must be what rollout last set."""
         current = item.run.adapter.read_alias()
         found = current.routing if current is not None else None
-        if found != item.last.routing:
+        if not item.last.routing.same_as(found):
             self._event(
                 ev.DriftDetected(
                     region=self.region,
@@ -356,7 +361,7 @@ class RegionRollout:
         self._event(ev.RollbackStarted(region=self.region, reason=reason))
         failures = []
         for item in progress:
-            if item.last.routing == item.initial.routing:
+            if item.last.routing.same_as(item.initial.routing):
                 continue
             try:
                 current = self._read_checked(item)

@@ -35,6 +35,15 @@ class AliasRouting:
             return HUNDRED - extra
         return sum((w for v, w in self.additional if v == version), Decimal(0))
 
+    def shares(self) -> dict[str, Decimal]:
+        """`{version: percent}` for every version with traffic."""
+        versions = [self.version, *(v for v, _ in self.additional)]
+        return {v: self.weight_of(v) for v in versions if self.weight_of(v) > 0}
+
+    def same_as(self, other: AliasRouting | None) -> bool:
+        """Whether both send the same share of traffic to the same versions, however written."""
+        return other is not None and self.shares() == other.shares()
+
     def describe(self) -> str:
         """`7: 90%, 8: 10%`."""
         parts = [(self.version, self.weight_of(self.version)), *self.additional]

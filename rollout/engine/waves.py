@@ -81,5 +81,3 @@ def _guarded(region: str, run_region: RegionRunner, emit: ev.EventSink) -> Regio
         message = f"unexpected {type(exc).__name__}: {exc}; check the aliases of {region}"
         emit(ev.RegionFinished(region=region, outcome=Outcome.NEEDS_HUMAN.value, message=message))
         return RegionResult(region, Outcome.NEEDS_HUMAN, message)
-
-

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rollout.plan.durations import format_duration
 from rollout.preview import PlanPreview, TargetPreview, TimelineRow
+
+if TYPE_CHECKING:  # the live plan reads AWS; the offline preview must not import it
+    from rollout.live_plan import LivePlan
 
 
 def format_weight(weight: Decimal) -> str:
@@ -62,3 +66,18 @@ def _lines(preview: PlanPreview, mode: str) -> Iterator[str]:
     yield ""
     total = format_total(preview.duration, preview.manual_pauses)
     yield f"total: {total}, alarms polled every {format_duration(preview.poll_interval)}"
+
+
+def render_live_text(live: LivePlan) -> str:
+    """What AWS reports now, after the timeline: per region, each alias and alarm."""
+    lines = ["", "live state:"]
+    for status in live.targets:
+        lines.append(f"  {status.region} / {status.target}: serves {status.current}")
+        lines.append(f"    {'publish' if status.changed else 'keep'}: {status.release}")
+    for region, alarm, state in live.alarms:
+        lines.append(f"  {region} alarm {alarm}: {state}")
+    for problem in live.problems:
+        lines.append(f"problem: {problem}")
+    verdict = "changes pending" if live.changes_pending else "nothing to do"
+    lines.append(f"{verdict}{'; apply would fail' if live.problems else ''}")
+    return "\n".join(lines) + "\n"

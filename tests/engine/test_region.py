@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rollout.engine.outcome import Outcome
 from rollout.engine.region import AlarmPolicy, RegionRollout, TargetRun
-from rollout.engine.routing import AliasRouting
+from rollout.engine.routing import AliasRouting, AliasState
 from rollout.plan.model import Hook
 from strategies import canary, codedeploy, linear
 from strategies import steps as explicit
@@ -254,3 +254,32 @@ def test_alarms_are_read_once_per_tick_whatever_the_number_of_targets() -> None:
     assert engine.run().outcome is Outcome.SUCCEEDED
     # One read before start, then one per 10 s tick over the 60 s canary, and a last one.
     assert alarms.calls <= 1 + 7 + 1
+
+
+def test_routing_written_differently_but_sending_the_same_traffic_is_not_drift() -> None:
+    a = AliasRouting("1", (("2", Decimal(60)),))
+    b = AliasRouting("2", (("1", Decimal(40)),))
+    assert a.same_as(b) and a != b
+    assert not a.same_as(AliasRouting("1", (("2", Decimal(50)),)))
+
+
+class SlowTarget(FakeTarget):
+    """A target whose alias writes take 3 s each, as when many targets share AWS's rate limit."""
+
+    def update_alias(self, routing: AliasRouting, expected: AliasState) -> AliasState:
+        self.clock.sleep(3.0)
+        return super().update_alias(routing, expected)
+
+
+def test_alarms_are_still_watched_while_many_slow_shifts_go_out() -> None:
+    clock = FakeClock()
+    alarms = FakeAlarms({"errors": "OK"})
+    clock.at(4.0, lambda: alarms.states_now.update(errors="ALARM"))
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    targets = [SlowTarget(clock, name=f"t{n}") for n in range(10)]
+    runs = [TargetRun(f"t{n}", t, steps, ("errors",)) for n, t in enumerate(targets)]
+    engine, _ = region(clock, runs, alarms, poll=5.0)
+
+    assert engine.run().outcome is Outcome.ROLLED_BACK
+    # The alarm fired during the second write; the third target never got traffic.
+    assert [len(t.history) for t in targets[2:]] == [0] * 8

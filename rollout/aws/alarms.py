@@ -1,0 +1,55 @@
+"""CloudWatch alarm states, read in batches: one DescribeAlarms call per 100 names."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from rollout.aws.errors import aws_call
+
+BATCH = 100  # DescribeAlarms takes at most 100 names
+
+
+class CloudWatchAlarms:
+    """The alarms of one region."""
+
+    # Every read and call of every instance, for benchmarks that count calls per tick.
+    total_reads: ClassVar[int] = 0
+    total_calls: ClassVar[int] = 0
+    _count_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, cloudwatch_client: Any, region: str = "") -> None:
+        self.client = cloudwatch_client
+        self.region = region
+        self.calls = 0
+
+    def states(self, names: Sequence[str]) -> Mapping[str, str]:
+        """`{name: state}` for the names that exist, metric and composite alarms alike."""
+        with self._count_lock:
+            CloudWatchAlarms.total_reads += 1
+        found: dict[str, str] = {}
+        unique = sorted(set(names))
+        for start in range(0, len(unique), BATCH):
+            found.update(self._batch(unique[start : start + BATCH]))
+        return found
+
+    def _batch(self, names: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        arguments: dict[str, Any] = {
+            "AlarmNames": names,
+            "AlarmTypes": ["MetricAlarm", "CompositeAlarm"],
+        }
+        while True:
+            self.calls += 1
+            with self._count_lock:
+                CloudWatchAlarms.total_calls += 1
+            # The server cannot filter by StateValue with AlarmNames everywhere; read each state.
+            with aws_call("DescribeAlarms", f"alarms in {self.region or 'this region'}"):
+                page = self.client.describe_alarms(**arguments)
+            for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
+                found[str(alarm["AlarmName"])] = str(alarm["StateValue"])
+            token = page.get("NextToken")
+            if not token:
+                return found
+            arguments["NextToken"] = token

@@ -1,0 +1,52 @@
+"""boto3 sessions and clients for one region: endpoint, profile, assumed role, retry mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# botocore's adaptive mode retries throttling and 5xx with backoff and slows
+# the client down when AWS pushes back; no hand-made retry loop is needed.
+RETRIES = Config(
+    retries={"mode": "adaptive", "max_attempts": 8},
+    connect_timeout=5,
+    read_timeout=30,
+)
+
+
+@dataclass(frozen=True)
+class AwsAccess:
+    """How to reach AWS in one region."""
+
+    region: str
+    endpoint_url: str | None = None
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+
+
+def make_session(access: AwsAccess) -> boto3.Session:
+    """A session for `access`: the profile's (or default) credentials, or the assumed role's."""
+    session = boto3.Session(profile_name=access.profile, region_name=access.region)
+    if access.role_arn is None:
+        return session
+    sts = session.client("sts", endpoint_url=access.endpoint_url, config=RETRIES)
+    arguments: dict[str, Any] = {"RoleArn": access.role_arn, "RoleSessionName": "rollout"}
+    if access.external_id:
+        arguments["ExternalId"] = access.external_id
+    credentials = sts.assume_role(**arguments)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=access.region,
+    )
+
+
+def client(access: AwsAccess, service: str, session: boto3.Session | None = None) -> Any:
+    """A client for `service` in the access's region, with retries and the endpoint override."""
+    session = session or make_session(access)
+    return session.client(service, endpoint_url=access.endpoint_url, config=RETRIES)

@@ -1,0 +1,32 @@
+"""Turns botocore's errors into one error family that names the call and the resource."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from rollout.engine.ports import AliasConflictError, TargetError
+
+CONFLICT_CODES = {"PreconditionFailedException", "ConflictException"}
+
+
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a ClientError."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def aws_call(operation: str, resource: str) -> Iterator[None]:
+    """Re-raise AWS failures of `operation` on `resource` as TargetError."""
+    try:
+        yield
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message") or str(exc)
+        kind: Callable[[str], TargetError] = (
+            AliasConflictError if error_code(exc) in CONFLICT_CODES else TargetError
+        )
+        raise kind(f"{operation} on {resource} failed: {error_code(exc)}: {message}") from exc
+    except BotoCoreError as exc:
+        raise TargetError(f"{operation} on {resource} failed: {exc}") from exc

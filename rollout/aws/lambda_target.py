@@ -1,0 +1,236 @@
+"""A Lambda function alias as a release target: publish a version, read and set alias weights.
+
+Lambda keeps `FunctionVersion` on the old version during a shift and sends the
+new one its share through `AdditionalVersionWeights` (fractions of 1).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from rollout.aws.errors import aws_call, error_code
+from rollout.aws.pacing import RequestPacer
+from rollout.engine.ports import PublishedVersion, Release, TargetError
+from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class LambdaCodeSource:
+    """Where new code comes from; exactly one field is set (none: publish what $LATEST holds)."""
+
+    zip_path: Path | None = None
+    s3_bucket: str | None = None
+    s3_key: str | None = None
+    s3_version: str | None = None
+    image_uri: str | None = None
+    version: str | None = None
+
+
+def code_sha256(package: bytes) -> str:
+    """Lambda's CodeSha256 of a deployment package: base64 of its SHA-256."""
+    return base64.b64encode(hashlib.sha256(package).digest()).decode("ascii")
+
+
+def _short(digest: str | None) -> str:
+    return (digest or "none")[:10] + "…"
+
+
+class LambdaTargetAdapter:
+    """One function alias in one region."""
+
+    def __init__(
+        self,
+        lambda_client: Any,
+        pacer: RequestPacer,
+        *,
+        function: str,
+        alias: str,
+        code: LambdaCodeSource | None,
+        region: str,
+        s3_client: Any = None,
+    ) -> None:
+        self.client = lambda_client
+        self.pacer = pacer
+        self.function = function
+        self.alias = alias
+        self.code = code or LambdaCodeSource()
+        self.region = region
+        self.s3 = s3_client
+        self._package: bytes | None = None
+        self._function_arn: str | None = None
+
+    @property
+    def resource(self) -> str:
+        return f"{self.function}:{self.alias} ({self.region})"
+
+    def _call(self, operation: str, method: str, **arguments: Any) -> Any:
+        self.pacer.acquire()
+        with aws_call(operation, self.resource):
+            return getattr(self.client, method)(**arguments)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def read_alias(self) -> AliasState | None:
+        """The alias as Lambda reports it, or None."""
+        self.pacer.acquire()
+        try:
+            got = self.client.get_alias(FunctionName=self.function, Name=self.alias)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            with aws_call("GetAlias", self.resource):
+                raise
+        weights = (got.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        additional = tuple(
+            (str(version), (Decimal(str(weight)) * HUNDRED).quantize(CENT))
+            for version, weight in sorted(weights.items())
+        )
+        self._function_arn = str(got["AliasArn"]).rsplit(":", 1)[0]
+        return AliasState(
+            str(got["AliasArn"]),
+            AliasRouting(str(got["FunctionVersion"]), additional),
+            got.get("RevisionId"),
+        )
+
+    def _configuration(self, qualifier: str) -> dict[str, Any]:
+        return dict(
+            self._call(
+                "GetFunction", "get_function", FunctionName=self.function, Qualifier=qualifier
+            )
+        )
+
+    def _package_bytes(self) -> bytes:
+        if self._package is None:
+            code = self.code
+            if code.zip_path is not None:
+                try:
+                    self._package = code.zip_path.read_bytes()
+                except OSError as exc:
+                    raise TargetError(f"cannot read {code.zip_path}: {exc.strerror}") from None
+            else:
+                arguments = {"Bucket": code.s3_bucket, "Key": code.s3_key}
+                if code.s3_version:
+                    arguments["VersionId"] = code.s3_version
+                with aws_call("GetObject", f"s3://{code.s3_bucket}/{code.s3_key}"):
+                    self._package = self.s3.get_object(**arguments)["Body"].read()
+        assert self._package is not None
+        return self._package
+
+    def prepare(self, values: Mapping[str, str]) -> Release:
+        """Decide, before any write, whether the alias already serves this code."""
+        alias = self.read_alias()
+        code = self.code
+        if code.version is not None:
+            changed = alias is None or alias.routing.version != code.version
+            summary = f"release existing version {code.version}"
+            if not changed:
+                summary = f"unchanged: alias already serves version {code.version}"
+            return Release(alias, changed, summary, existing_version=code.version)
+        if alias is None:
+            return Release(None, True, "first deploy: the alias does not exist yet")
+        served = self._configuration(alias.routing.version)
+        if code.image_uri is not None:
+            served_image = (served.get("Code") or {}).get("ImageUri")
+            same = served_image == code.image_uri
+            detail = f"image {code.image_uri}"
+        else:
+            wanted = self._wanted_sha()
+            same = wanted == served["Configuration"]["CodeSha256"]
+            detail = f"code {_short(wanted)}"
+        version = alias.routing.version
+        if same:
+            return Release(
+                alias, False, f"unchanged: alias already serves this code (version {version})"
+            )
+        served_sha = _short(served["Configuration"].get("CodeSha256"))
+        return Release(alias, True, f"{detail} (alias serves version {version}, code {served_sha})")
+
+    def _wanted_sha(self) -> str:
+        if self.code.zip_path is not None or self.code.s3_bucket is not None:
+            return code_sha256(self._package_bytes())
+        latest = self._call("GetFunction", "get_function", FunctionName=self.function)
+        return str(latest["Configuration"]["CodeSha256"])
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def publish(
+        self, release: Release, values: Mapping[str, str], description: str
+    ) -> PublishedVersion:
+        """Upload the code, wait for Lambda to finish updating, publish a version."""
+        if release.existing_version is not None:
+            return PublishedVersion(
+                release.existing_version, self.version_arn(release.existing_version)
+            )
+        code = self.code
+        if code.zip_path is not None:
+            update: dict[str, Any] = {"ZipFile": self._package_bytes()}
+        elif code.s3_bucket is not None:
+            update = {"S3Bucket": code.s3_bucket, "S3Key": code.s3_key}
+            if code.s3_version:
+                update["S3ObjectVersion"] = code.s3_version
+        elif code.image_uri is not None:
+            update = {"ImageUri": code.image_uri}
+        else:
+            update = {}
+        if update:
+            updated = self._call(
+                "UpdateFunctionCode", "update_function_code", FunctionName=self.function, **update
+            )
+            sha = str(updated["CodeSha256"])
+            with aws_call("waiting for the code update", self.resource):
+                self.client.get_waiter("function_updated_v2").wait(
+                    FunctionName=self.function, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
+                )
+        else:
+            sha = self._wanted_sha()
+        published = self._call(
+            "PublishVersion",
+            "publish_version",
+            FunctionName=self.function,
+            CodeSha256=sha,
+            Description=description,
+        )
+        self._function_arn = str(published["FunctionArn"]).rsplit(":", 1)[0]
+        return PublishedVersion(str(published["Version"]), str(published["FunctionArn"]))
+
+    def version_arn(self, version: str) -> str:
+        """`arn:…:function:NAME:VERSION`."""
+        if self._function_arn is None:
+            got = self._call("GetFunction", "get_function", FunctionName=self.function)
+            self._function_arn = str(got["Configuration"]["FunctionArn"])
+        return f"{self._function_arn}:{version}"
+
+    def create_alias(self, version: str) -> AliasState:
+        """Create the alias at `version`."""
+        got = self._call(
+            "CreateAlias",
+            "create_alias",
+            FunctionName=self.function,
+            Name=self.alias,
+            FunctionVersion=version,
+        )
+        return AliasState(str(got["AliasArn"]), AliasRouting(version), got.get("RevisionId"))
+
+    def update_alias(self, routing: AliasRouting, expected: AliasState) -> AliasState:
+        """Set the routing; Lambda refuses it if the alias changed since `expected` was read."""
+        weights = {version: float(weight / HUNDRED) for version, weight in routing.additional}
+        arguments: dict[str, Any] = {
+            "FunctionName": self.function,
+            "Name": self.alias,
+            "FunctionVersion": routing.version,
+            "RoutingConfig": {"AdditionalVersionWeights": weights},
+        }
+        if expected.revision:
+            arguments["RevisionId"] = expected.revision
+        got = self._call("UpdateAlias", "update_alias", **arguments)
+        return AliasState(str(got["AliasArn"]), routing, got.get("RevisionId"))

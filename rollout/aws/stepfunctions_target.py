@@ -1,0 +1,209 @@
+"""A Step Functions state machine alias as a release target.
+
+Versions are named by their ARNs; an alias routes to at most two of them with
+whole-number weights that sum to 100.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from botocore.exceptions import ClientError
+
+from rollout.aws.errors import aws_call, error_code
+from rollout.aws.pacing import RequestPacer
+from rollout.engine.ports import PublishedVersion, Release, TargetError
+from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
+from rollout.plan.placeholders import UnresolvedPlaceholderError, render
+
+
+class StepFunctionsTargetAdapter:
+    """One state machine alias in one region."""
+
+    def __init__(
+        self,
+        sfn_client: Any,
+        sts_client: Any,
+        pacer: RequestPacer,
+        *,
+        state_machine: str,
+        alias: str,
+        definition_path: Path | None,
+        region: str,
+    ) -> None:
+        self.client = sfn_client
+        self.sts = sts_client
+        self.pacer = pacer
+        self.state_machine = state_machine
+        self.alias = alias
+        self.definition_path = definition_path
+        self.region = region
+        self._machine_arn: str | None = state_machine if state_machine.startswith("arn:") else None
+        self._definition: dict[str, Any] | None = None
+
+    @property
+    def resource(self) -> str:
+        return f"{self.state_machine}:{self.alias} ({self.region})"
+
+    @property
+    def machine_arn(self) -> str:
+        """The state machine's ARN, built from its name and the caller's account."""
+        if self._machine_arn is None:
+            with aws_call("GetCallerIdentity", self.resource):
+                identity = self.sts.get_caller_identity()
+            partition = str(identity["Arn"]).split(":")[1]
+            account = identity["Account"]
+            self._machine_arn = (
+                f"arn:{partition}:states:{self.region}:{account}:stateMachine:{self.state_machine}"
+            )
+        return self._machine_arn
+
+    @property
+    def alias_arn(self) -> str:
+        return f"{self.machine_arn}:{self.alias}"
+
+    def _call(self, operation: str, method: str, **arguments: Any) -> Any:
+        with aws_call(operation, self.resource):
+            return getattr(self.client, method)(**arguments)
+
+    def _write(self, operation: str, method: str, **arguments: Any) -> Any:
+        # Step Functions' version and alias APIs refill slowly; pace the writes.
+        self.pacer.acquire()
+        return self._call(operation, method, **arguments)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def read_alias(self) -> AliasState | None:
+        """The alias as Step Functions reports it, or None."""
+        try:
+            got = self.client.describe_state_machine_alias(stateMachineAliasArn=self.alias_arn)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            with aws_call("DescribeStateMachineAlias", self.resource):
+                raise
+        entries = [
+            (str(e["stateMachineVersionArn"]), int(e["weight"]))
+            for e in got["routingConfiguration"]
+        ]
+        base, *rest = entries
+        routing = AliasRouting(base[0], tuple((arn, Decimal(weight)) for arn, weight in rest))
+        return AliasState(self.alias_arn, routing, str(got.get("updateDate", "")) or None)
+
+    def _parsed_definition(self, values: Mapping[str, str]) -> dict[str, Any]:
+        assert self.definition_path is not None
+        path = self.definition_path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise TargetError(f"cannot read the definition {path}: {exc.strerror}") from None
+        try:
+            rendered = render(text, values)
+        except UnresolvedPlaceholderError as exc:
+            raise TargetError(
+                f"definition {path} uses {{{exc.args[0]}}}, which has no value here"
+            ) from None
+        try:
+            if path.suffix in (".yaml", ".yml"):
+                parsed = yaml.safe_load(rendered)
+            else:
+                parsed = json.loads(rendered)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise TargetError(f"definition {path} is not valid: {exc}") from None
+        if not isinstance(parsed, dict) or "States" not in parsed:
+            raise TargetError(f"definition {path} is not a state machine (no States)")
+        return parsed
+
+    def _definition_of(self, arn: str) -> Any:
+        got = self._call("DescribeStateMachine", "describe_state_machine", stateMachineArn=arn)
+        return json.loads(got["definition"])
+
+    def prepare(self, values: Mapping[str, str]) -> Release:
+        """Decide, before any write, whether the alias already serves this definition."""
+        wanted = self._parsed_definition(values) if self.definition_path else None
+        self._definition = wanted
+        alias = self.read_alias()
+        if alias is None:
+            return Release(None, True, "first deploy: the alias does not exist yet")
+        served = self._definition_of(alias.routing.version)
+        if wanted is None:
+            wanted = self._definition_of(self.machine_arn)
+        version = alias.routing.version.rsplit(":", 1)[-1]
+        if wanted == served:
+            return Release(
+                alias, False, f"unchanged: alias already serves this definition (version {version})"
+            )
+        changed = sorted(set(wanted.get("States", {})) ^ set(served.get("States", {})))
+        detail = f"; states added or removed: {', '.join(changed)}" if changed else ""
+        return Release(alias, True, f"definition differs from version {version}{detail}")
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def publish(
+        self, release: Release, values: Mapping[str, str], description: str
+    ) -> PublishedVersion:
+        """Publish the new definition (or the state machine's current one) as a version."""
+        if self.definition_path is not None:
+            definition = self._definition or self._parsed_definition(values)
+            got = self._write(
+                "UpdateStateMachine",
+                "update_state_machine",
+                stateMachineArn=self.machine_arn,
+                definition=json.dumps(definition),
+                publish=True,
+                versionDescription=description,
+            )
+        else:
+            got = self._write(
+                "PublishStateMachineVersion",
+                "publish_state_machine_version",
+                stateMachineArn=self.machine_arn,
+                description=description,
+            )
+        arn = str(got["stateMachineVersionArn"])
+        return PublishedVersion(arn, arn)
+
+    def version_arn(self, version: str) -> str:
+        """Versions are named by their ARNs already."""
+        return version
+
+    def create_alias(self, version: str) -> AliasState:
+        """Create the alias with all traffic on `version`."""
+        self._write(
+            "CreateStateMachineAlias",
+            "create_state_machine_alias",
+            name=self.alias,
+            routingConfiguration=[{"stateMachineVersionArn": version, "weight": 100}],
+        )
+        return AliasState(self.alias_arn, AliasRouting(version))
+
+    def update_alias(self, routing: AliasRouting, expected: AliasState) -> AliasState:
+        """Set the routing: the base version gets what the others do not."""
+        entries = [
+            {
+                "stateMachineVersionArn": routing.version,
+                "weight": _whole(routing.weight_of(routing.version)),
+            }
+        ]
+        entries += [
+            {"stateMachineVersionArn": arn, "weight": _whole(weight)}
+            for arn, weight in routing.additional
+        ]
+        self._write(
+            "UpdateStateMachineAlias",
+            "update_state_machine_alias",
+            stateMachineAliasArn=self.alias_arn,
+            routingConfiguration=entries,
+        )
+        return AliasState(self.alias_arn, routing, expected.revision)
+
+
+def _whole(weight: Decimal) -> int:
+    if weight % 1 != 0 or not 0 <= weight <= HUNDRED:
+        raise TargetError(f"Step Functions aliases take whole-number weights, not {weight}")
+    return int(weight)
