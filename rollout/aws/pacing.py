@@ -21,9 +21,13 @@ class RequestPacer:
     clock: Clock
     rate: float
     burst: float
-    _tokens: float = -1.0
-    _updated: float = 0.0
+    _tokens: float = field(init=False)
+    _updated: float = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._tokens = self.burst
+        self._updated = self.clock.monotonic()
 
     @classmethod
     def for_service(cls, service: str, clock: Clock) -> RequestPacer:
@@ -35,10 +39,9 @@ class RequestPacer:
         """Take one token, waiting for it when the bucket is empty."""
         with self._lock:
             now = self.clock.monotonic()
-            if self._tokens < 0:
-                self._tokens, self._updated = self.burst, now
             self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
             self._updated = now
             self._tokens -= 1
+            # A negative balance is a queue: each caller waits for its own token.
             wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
         self.clock.sleep(wait)
