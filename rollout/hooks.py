@@ -90,10 +90,11 @@ class PlanHookRunner:
 
     def _lambda(self, function: str, context: HookContext) -> HookOutcome:
         client = self.clients("lambda", context.region)
-        response = client.invoke(
-            FunctionName=function,
-            Payload=json.dumps(asdict(context)).encode(),
-        )
+        arguments = {"FunctionName": function, "Payload": json.dumps(asdict(context)).encode()}
+        if _names_target(function, context, ":function:"):
+            # A hook naming the released function itself smoke-tests the new version.
+            arguments["Qualifier"] = context.new_version.rsplit(":", 1)[-1]
+        response = client.invoke(**arguments)
         body = response["Payload"].read().decode("utf-8", "replace")[:_OUTPUT_TAIL]
         if response.get("FunctionError") or not 200 <= response["StatusCode"] < 300:
             return HookOutcome(False, f"{function} failed: {body}")
@@ -102,6 +103,9 @@ class PlanHookRunner:
     def _stepfunctions(self, machine: str, context: HookContext, timeout: float) -> HookOutcome:
         client = self.clients("stepfunctions", context.region)
         arn = machine if machine.startswith("arn:") else _same_account_arn(context, machine)
+        if _names_target(machine, context, ":stateMachine:"):
+            # A hook naming the released state machine itself runs the new version.
+            arn = context.new_version_arn
         started = client.start_execution(stateMachineArn=arn, input=json.dumps(asdict(context)))
         deadline = self.clock.monotonic() + timeout
         while True:
@@ -112,6 +116,14 @@ class PlanHookRunner:
                 client.stop_execution(executionArn=started["executionArn"], cause="rollout timeout")
                 return HookOutcome(False, f"execution still running after {timeout:g}s")
             self.clock.sleep(1.0)
+
+
+def _names_target(name_or_arn: str, context: HookContext, kind: str) -> bool:
+    """Whether a hook names the very function or state machine being released."""
+    if kind not in context.new_version_arn:
+        return False
+    released = context.new_version_arn.rsplit(":", 1)[0]  # drop the version
+    return name_or_arn in (released, released.rsplit(":", 1)[-1])
 
 
 def _same_account_arn(context: HookContext, name: str) -> str:

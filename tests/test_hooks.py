@@ -149,3 +149,53 @@ def test_stepfunctions_hook_waits_for_the_execution(tmp_path: Path) -> None:
         )
     assert not outcome.passed
     assert outcome.detail == "execution FAILED"
+
+
+def test_lambda_hook_naming_the_released_function_invokes_the_new_version(tmp_path: Path) -> None:
+    client = boto3.client("lambda", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 200, "Payload": _payload(b"{}")},
+            {"FunctionName": "api", "Payload": ANY, "Qualifier": "8"},
+        )
+        outcome = runner(tmp_path, {"lambda": client}).run(hook(**{"lambda": "api"}), CONTEXT)
+    assert outcome.passed
+
+
+def test_stepfunctions_hook_naming_the_released_machine_runs_its_new_version(
+    tmp_path: Path,
+) -> None:
+    """moto cannot start an execution of a version ARN: Stubber with AWS's shapes."""
+    client = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:flow"
+    context = HookContext(
+        region="us-east-1",
+        target="flow",
+        phase="before_traffic",
+        alias_arn=f"{machine}:prod",
+        new_version=f"{machine}:3",
+        new_version_arn=f"{machine}:3",
+        old_version=f"{machine}:2",
+    )
+    execution = "arn:aws:states:us-east-1:123456789012:execution:flow:run-1"
+    with Stubber(client) as stub:
+        stub.add_response(
+            "start_execution",
+            {"executionArn": execution, "startDate": "2026-11-26T00:00:00Z"},
+            {"stateMachineArn": f"{machine}:3", "input": ANY},
+        )
+        stub.add_response(
+            "describe_execution",
+            {
+                "executionArn": execution,
+                "stateMachineArn": machine,
+                "status": "SUCCEEDED",
+                "startDate": "2026-11-26T00:00:00Z",
+            },
+            {"executionArn": execution},
+        )
+        outcome = runner(tmp_path, {"stepfunctions": client}).run(
+            hook(stepfunctions="flow"), context
+        )
+    assert outcome.passed and outcome.detail == "execution SUCCEEDED"
