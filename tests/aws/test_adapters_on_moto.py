@@ -247,3 +247,10 @@ def test_role_is_assumed_per_region(aws_endpoint: str) -> None:
     )
     identity = client(access, "sts").get_caller_identity()
     assert ":assumed-role/deployer/rollout" in identity["Arn"]
+
+
+def test_yaml_definition_is_read_like_json(aws_endpoint: str, tmp_path: Path) -> None:
+    World(aws_endpoint).state_machine("flow")
+    same = tmp_path / "flow.asl.yaml"
+    same.write_text("StartAt: A\nStates:\n  A: {Type: Pass, End: true}\n")
+    assert not sfn_adapter(aws_endpoint, same).prepare({}).changed
