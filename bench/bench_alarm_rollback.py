@@ -10,91 +10,32 @@ targets in 2 regions, 2 DescribeAlarms calls per tick (one per region).
 from __future__ import annotations
 
 import argparse
-import io
-import logging
-import os
 import random
 import statistics
 import tempfile
 import threading
 import time
-import zipfile
 from pathlib import Path
-from typing import Any
-
-import boto3
-from moto.server import ThreadedMotoServer
 
 from rollout.aws import alarms as alarms_module
 from rollout.clock import SystemClock
 from rollout.engine import events as ev
 from rollout.plan.load import load_plan
 from rollout.release import Selection, apply_plan
-
-
-def _zip(body: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("index.py", f"def handler(e, c):\n    return {body!r}\n")
-    return buffer.getvalue()
-
-
-def _clients(endpoint: str, region: str) -> dict[str, Any]:
-    session = boto3.Session(region_name=region)
-    return {s: session.client(s, endpoint_url=endpoint) for s in ("iam", "lambda", "cloudwatch")}
-
-
-def _alarm(cw: Any, name: str) -> None:
-    cw.put_metric_alarm(
-        AlarmName=name,
-        MetricName="Errors",
-        Namespace="Bench",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="bench")
-
-
-def _function(clients: dict[str, Any], role: str, name: str) -> None:
-    clients["lambda"].create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role,
-        Handler="index.handler",
-        Code={"ZipFile": _zip("v1")},
-    )
-    version = clients["lambda"].publish_version(FunctionName=name)["Version"]
-    clients["lambda"].create_alias(FunctionName=name, Name="live", FunctionVersion=version)
-
-
-def _role(clients: dict[str, Any]) -> str:
-    try:
-        return str(
-            clients["iam"].create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"][
-                "Arn"
-            ]
-        )
-    except clients["iam"].exceptions.EntityAlreadyExistsException:
-        return str(clients["iam"].get_role(RoleName="bench")["Role"]["Arn"])
+from rollout.sandbox import SandboxWorld, emulator, package
 
 
 def rollback_latency(endpoint: str, runs: int, poll: float) -> list[float]:
     """Seconds from the alarm entering ALARM to the alias serving the recorded version again."""
-    clients = _clients(endpoint, "us-east-1")
-    role = _role(clients)
-    return [_one_rollback(endpoint, clients, role, f"latency-{run}", poll) for run in range(runs)]
+    world = SandboxWorld(endpoint)
+    return [_one_rollback(endpoint, world, f"latency-{run}", poll) for run in range(runs)]
 
 
-def _one_rollback(
-    endpoint: str, clients: dict[str, Any], role: str, name: str, poll: float
-) -> float:
-    _function(clients, role, name)
-    _alarm(clients["cloudwatch"], f"{name}-errors")
+def _one_rollback(endpoint: str, world: SandboxWorld, name: str, poll: float) -> float:
+    world.function(name)
+    world.alarm(f"{name}-errors")
     folder = Path(tempfile.mkdtemp())
-    (folder / "v2.zip").write_bytes(_zip(f"v2-{name}"))
+    (folder / "v2.zip").write_bytes(package(f"v2-{name}"))
     plan = folder / "rollout.yaml"
     plan.write_text(
         f"version: 1\nname: {name}\nregions: [us-east-1]\ntargets:\n"
@@ -110,9 +51,7 @@ def _one_rollback(
     def fire() -> None:
         time.sleep(random.uniform(0.2, 0.2 + 2 * poll))  # anywhere within a few polls
         fired_at.append(time.perf_counter())
-        clients["cloudwatch"].set_alarm_state(
-            AlarmName=f"{name}-errors", StateValue="ALARM", StateReason="bench"
-        )
+        world.set_alarm(f"{name}-errors", "ALARM")
 
     def fire_once_baking(event: ev.Event) -> None:
         if isinstance(event, ev.BakeStarted) and not fired_at:
@@ -120,9 +59,7 @@ def _one_rollback(
 
     def watch() -> None:
         while not restored_at:
-            alias = clients["lambda"].get_alias(FunctionName=name, Name="live")
-            weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
-            if fired_at and alias["FunctionVersion"] == "1" and not weights:
+            if fired_at and world.lambda_routing(name) == ("1", {}):
                 restored_at.append(time.perf_counter())
             time.sleep(0.01)
 
@@ -143,14 +80,13 @@ def calls_per_tick(endpoint: str, targets: int, poll: float) -> tuple[int, int]:
     """
     regions = ["us-east-1", "eu-west-1"]
     folder = Path(tempfile.mkdtemp())
-    (folder / "v2.zip").write_bytes(_zip("v2"))
+    (folder / "v2.zip").write_bytes(package("v2"))
     lines = [f"version: 1\nname: calls\nregions: [{', '.join(regions)}]\nparallelism: 2\ntargets:"]
     for region in regions:
-        clients = _clients(endpoint, region)
-        role = _role(clients)
+        world = SandboxWorld(endpoint, region)
         for n in range(targets):
-            _function(clients, role, f"fn-{n}")
-            _alarm(clients["cloudwatch"], f"fn-{n}-errors-{region}")
+            world.function(f"fn-{n}")
+            world.alarm(f"fn-{n}-errors-{region}")
     for n in range(targets):
         lines.append(
             f"  - name: t{n}\n"
@@ -176,14 +112,7 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=1.0)
     parser.add_argument("--targets", type=int, default=100)
     args = parser.parse_args()
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    try:
+    with emulator() as endpoint:
         samples = sorted(rollback_latency(endpoint, args.runs, args.poll))
         p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
         print(
@@ -197,8 +126,6 @@ def main() -> None:
             f" reads = {calls / max(reads, 1):.2f} per region per tick,"
             f" {2 * calls / max(reads, 1):.2f} per tick (goal 2)"
         )
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

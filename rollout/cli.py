@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,8 +46,29 @@ def plan_file_option(function: F) -> F:
     )(function)
 
 
+@dataclass(frozen=True)
+class ActingOptions:
+    """The options shared by the commands that read or change AWS, parsed once."""
+
+    plan_file: Path
+    regions: tuple[str, ...]
+    targets: tuple[str, ...]
+    endpoint_url: str | None
+    output: str
+    no_color: bool
+
+
+_ACTING_KEYS = ("plan_file", "regions", "targets", "endpoint_url", "output", "no_color")
+
+
 def acting_options(function: F) -> F:
-    """The options shared by the commands that read or change AWS."""
+    """Add the shared options and hand them to the command as one `acting` argument."""
+
+    @functools.wraps(function)
+    def packed(**kwargs: Any) -> Any:
+        acting = ActingOptions(**{key: kwargs.pop(key) for key in _ACTING_KEYS})
+        return function(acting=acting, **kwargs)
+
     options = [
         plan_file_option,
         click.option("--region", "regions", multiple=True, help="Only this region (repeatable)."),
@@ -65,9 +87,28 @@ def acting_options(function: F) -> F:
         ),
         click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too)."),
     ]
+    decorated: Any = packed
     for option in reversed(options):
-        function = option(function)
-    return function
+        decorated = option(decorated)
+    return decorated  # type: ignore[no-any-return]
+
+
+def _load_and_preview(acting: ActingOptions) -> tuple[Any, Any]:
+    """The plan and its offline preview, narrowed to the chosen regions and targets."""
+    from rollout.plan.load import load_plan
+    from rollout.preview import FilterError, preview_plan
+
+    loaded = load_plan(acting.plan_file)
+    try:
+        return loaded, preview_plan(loaded.plan, acting.regions, acting.targets)
+    except FilterError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _selection(acting: ActingOptions) -> Any:
+    from rollout.release import Selection
+
+    return Selection(acting.regions, acting.targets, acting.endpoint_url)
 
 
 def handle_errors(function: F) -> F:
@@ -137,33 +178,14 @@ def validate(plan_file: Path) -> ExitCode:
     "--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none."
 )
 @handle_errors
-def plan(
-    plan_file: Path,
-    regions: tuple[str, ...],
-    targets: tuple[str, ...],
-    endpoint_url: str | None,
-    output: str,
-    no_color: bool,
-    offline: bool,
-    detailed_exitcode: bool,
-) -> ExitCode:
+def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitCode:
     """Preview what apply would do and when; change nothing."""
-    from rollout.plan.load import load_plan
-    from rollout.preview import FilterError, preview_plan
-
-    loaded = load_plan(plan_file)
-    try:
-        preview = preview_plan(loaded.plan, regions, targets)
-    except FilterError as exc:
-        raise click.UsageError(str(exc)) from None
+    loaded, preview = _load_and_preview(acting)
     if offline:
-        _print_preview(preview, output=output, no_color=no_color, mode="offline")
+        _print_preview(preview, output=acting.output, no_color=acting.no_color, mode="offline")
         # Offline, every target is assumed to have something to release.
         return ExitCode.USAGE if detailed_exitcode else ExitCode.OK
-    from rollout.release import Selection
-
-    selection = Selection(regions, targets, endpoint_url)
-    return _live_plan(loaded, preview, selection, output, detailed_exitcode)
+    return _live_plan(loaded, preview, _selection(acting), acting.output, detailed_exitcode)
 
 
 def _live_plan(
@@ -217,26 +239,12 @@ def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> N
     "--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal)."
 )
 @handle_errors
-def apply(
-    plan_file: Path,
-    regions: tuple[str, ...],
-    targets: tuple[str, ...],
-    endpoint_url: str | None,
-    output: str,
-    no_color: bool,
-    yes: bool,
-) -> ExitCode:
+def apply(acting: ActingOptions, yes: bool) -> ExitCode:
     """Publish new versions and shift traffic per the plan."""
     from rollout.clock import SystemClock
-    from rollout.plan.load import load_plan
-    from rollout.preview import FilterError, preview_plan
-    from rollout.release import Selection, apply_plan
+    from rollout.release import apply_plan
 
-    loaded = load_plan(plan_file)
-    try:
-        preview = preview_plan(loaded.plan, regions, targets)
-    except FilterError as exc:
-        raise click.UsageError(str(exc)) from None
+    loaded, preview = _load_and_preview(acting)
     if not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             click.echo(
@@ -244,13 +252,11 @@ def apply(
                 err=True,
             )
             return ExitCode.ERROR
-        _print_preview(preview, output="text", no_color=no_color, mode="offline")
+        _print_preview(preview, output="text", no_color=acting.no_color, mode="offline")
         if not click.confirm("Apply this plan?", default=False):
             click.echo("nothing changed", err=True)
             return ExitCode.ERROR
-    sink = _event_sink(output)
-    selection = Selection(regions, targets, endpoint_url)
-    result = apply_plan(loaded, selection, SystemClock(), sink)
+    result = apply_plan(loaded, _selection(acting), SystemClock(), _event_sink(acting.output))
     return result.outcome.exit_code
 
 
@@ -299,7 +305,8 @@ _not_built("history", "List past rollouts of this plan.")
 @handle_errors
 def demo() -> ExitCode:
     """Run two real rollouts against a local AWS emulator."""
-    from rollout.demo import SandboxMissingError, run_demo
+    from rollout.demo import run_demo
+    from rollout.sandbox import SandboxMissingError
 
     try:
         result = run_demo(_event_sink("text"), lambda line: click.echo(f"== {line}"))

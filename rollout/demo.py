@@ -3,32 +3,24 @@
 Starts moto's server on a free loopback port, creates a Lambda function, a
 state machine, their aliases and alarms, then runs two releases through the
 same engine `apply` uses: a canary that completes, and a linear release that
-an alarm stops half-way and rolls back.
+an alarm stops part-way and rolls back.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import logging
-import os
 import tempfile
-import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import boto3
 
 from rollout.clock import SystemClock
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome
 from rollout.plan.load import load_plan
 from rollout.release import Selection, apply_plan
+from rollout.sandbox import SandboxWorld, emulator, package
 
-REGION = "us-east-1"
 FUNCTION, STATE_MACHINE = "demo-api", "demo-flow"
 API_ALARM, FLOW_ALARM = "demo-api-errors", "demo-flow-failures"
 
@@ -58,10 +50,6 @@ DEFINITION = {
 }
 
 
-class SandboxMissingError(Exception):
-    """moto is not installed."""
-
-
 @dataclass(frozen=True)
 class DemoResult:
     """How each demo release ended, and whether that is what it was meant to show."""
@@ -70,138 +58,52 @@ class DemoResult:
     as_intended: bool
 
 
-def _zip(body: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        # A fixed timestamp makes the same code give the same package, as a build should.
-        entry = zipfile.ZipInfo("index.py", date_time=(2020, 1, 1, 0, 0, 0))
-        archive.writestr(entry, f"def handler(event, context):\n    return {body!r}\n")
-    return buffer.getvalue()
-
-
-@contextmanager
-def sandbox() -> Iterator[str]:
-    """moto's server on a free loopback port, with throwaway credentials; yields its URL."""
-    try:
-        from moto.server import ThreadedMotoServer  # noqa: PLC0415 (an optional extra)
-    except ImportError as exc:
-        raise SandboxMissingError(
-            "rollout demo needs the sandbox extra: pip install 'rollout[sandbox]'"
-        ) from exc
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-    # The emulator accepts any credentials; these keep real ones out of its requests.
-    os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # it logs every request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _clients(endpoint: str) -> dict[str, Any]:
-    session = boto3.Session(region_name=REGION)
-    return {
-        name: session.client(name, endpoint_url=endpoint)
-        for name in ("iam", "lambda", "stepfunctions", "cloudwatch")
-    }
-
-
-def _create_world(clients: dict[str, Any]) -> None:
-    """A function and a state machine at version 1 behind aliases, and their alarms, all OK."""
-    role = clients["iam"].create_role(RoleName="demo", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    aws_lambda = clients["lambda"]
-    aws_lambda.create_function(
-        FunctionName=FUNCTION,
-        Runtime="python3.12",
-        Role=role,
-        Handler="index.handler",
-        Code={"ZipFile": _zip("v1")},
-    )
-    aws_lambda.get_waiter("function_active_v2").wait(FunctionName=FUNCTION)
-    version = aws_lambda.publish_version(FunctionName=FUNCTION)["Version"]
-    aws_lambda.create_alias(FunctionName=FUNCTION, Name="live", FunctionVersion=version)
-    first = {"StartAt": "Call", "States": {"Call": {"Type": "Pass", "End": True}}}
-    created = clients["stepfunctions"].create_state_machine(
-        name=STATE_MACHINE, definition=json.dumps(first), roleArn=role, publish=True
-    )
-    clients["stepfunctions"].create_state_machine_alias(
-        name="prod",
-        routingConfiguration=[
-            {"stateMachineVersionArn": created["stateMachineVersionArn"], "weight": 100}
-        ],
-    )
-    for alarm in (API_ALARM, FLOW_ALARM):
-        clients["cloudwatch"].put_metric_alarm(
-            AlarmName=alarm,
-            MetricName="Errors",
-            Namespace="Demo",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-        _set_alarm(clients, alarm, "OK")
-
-
-def _set_alarm(clients: dict[str, Any], alarm: str, state: str) -> None:
-    clients["cloudwatch"].set_alarm_state(AlarmName=alarm, StateValue=state, StateReason="demo")
-
-
 def _write_release(folder: Path, code: str, strategy: str) -> Path:
-    (folder / f"{code}.zip").write_bytes(_zip(code))
+    (folder / f"{code}.zip").write_bytes(package(code))
     (folder / "flow.asl.json").write_text(json.dumps({**DEFINITION, "Comment": code}), "utf-8")
     plan = folder / "rollout.yaml"
     plan.write_text(PLAN.format(zip=f"{code}.zip", strategy=strategy), encoding="utf-8")
     return plan
 
 
-def _alias_version(clients: dict[str, Any]) -> str:
-    alias = clients["lambda"].get_alias(FunctionName=FUNCTION, Name="live")
-    weights = alias.get("RoutingConfig", {}).get("AdditionalVersionWeights") or {}
-    return str(alias["FunctionVersion"]) + (f" + {weights}" if weights else "")
+def _verdict(world: SandboxWorld, name: str, outcome: Outcome, wanted: Outcome) -> tuple[str, bool]:
+    """A line saying how a release ended and what the alias serves, and whether as intended."""
+    version, extra = world.lambda_routing(FUNCTION)
+    fine = outcome is wanted and version == "2" and not extra
+    served = version + (f" and {extra}" if extra else "")
+    line = (
+        f"{name} {outcome.value}: {FUNCTION}:live serves version {served} "
+        f"({'as intended' if fine else 'NOT as intended'})"
+    )
+    return line, fine
 
 
 def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
     """Run both demo releases; `sink` gets every event, `say` the narration."""
     clock = SystemClock()
-    summary: list[str] = []
-    with sandbox() as endpoint, tempfile.TemporaryDirectory() as folder_name:
+    with emulator() as endpoint, tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
-        clients = _clients(endpoint)
-        _create_world(clients)
+        world = SandboxWorld(endpoint)
+        world.function(FUNCTION)
+        world.state_machine(STATE_MACHINE)
+        world.alarm(API_ALARM)
+        world.alarm(FLOW_ALARM)
         selection = Selection(endpoint_url=endpoint)
         say(f"AWS emulator on {endpoint}: {FUNCTION}:live and {STATE_MACHINE}:prod at version 1")
 
         say("release 1: canary 25% for 1s, then 100%, then a 1s bake; alarms stay OK")
         plan = load_plan(_write_release(folder, "v2", "{type: canary, percent: 25, interval: 1s}"))
         first = apply_plan(plan, selection, clock, sink, description="demo release 1")
-        first_ok = first.outcome is Outcome.SUCCEEDED and _alias_version(clients) == "2"
-        summary.append(
-            f"release 1 {first.outcome.value}: {FUNCTION}:live serves version "
-            f"{_alias_version(clients)} ({'as intended' if first_ok else 'NOT as intended'})"
-        )
+        first_line, first_ok = _verdict(world, "release 1", first.outcome, Outcome.SUCCEEDED)
 
         say(f"release 2: linear 20% every 1s; {API_ALARM} goes to ALARM once 40% has moved")
 
         def flip_alarm_mid_release(event: ev.Event) -> None:
             sink(event)
             if isinstance(event, ev.WeightShifted) and event.target == "api" and event.weight == 40:
-                _set_alarm(clients, API_ALARM, "ALARM")
+                world.set_alarm(API_ALARM, "ALARM")
 
         plan = load_plan(_write_release(folder, "v3", "{type: linear, percent: 20, interval: 1s}"))
         second = apply_plan(plan, selection, clock, flip_alarm_mid_release, description="demo 2")
-        second_ok = second.outcome is Outcome.ROLLED_BACK and _alias_version(clients) == "2"
-        summary.append(
-            f"release 2 {second.outcome.value}: {FUNCTION}:live back on version "
-            f"{_alias_version(clients)} ({'as intended' if second_ok else 'NOT as intended'})"
-        )
-    return DemoResult(tuple(summary), first_ok and second_ok)
+        second_line, second_ok = _verdict(world, "release 2", second.outcome, Outcome.ROLLED_BACK)
+    return DemoResult((first_line, second_line), first_ok and second_ok)

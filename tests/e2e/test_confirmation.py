@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.test_apply import lambda_plan
 from tests.e2e.world import World
 
@@ -43,30 +45,20 @@ def run_on_terminal(arguments: list[str], answer: str, cwd: Path) -> tuple[int, 
     return process.wait(30), output.decode("utf-8", "replace")
 
 
-def test_declining_at_the_prompt_changes_nothing(aws_endpoint: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("answer", "exit_code", "routing"), [("n", 1, ("1", {})), ("y", 0, ("2", {}))]
+)
+def test_apply_on_a_terminal_shows_the_plan_and_acts_only_on_yes(
+    aws_endpoint: str, tmp_path: Path, answer: str, exit_code: int, routing: object
+) -> None:
     world = World(aws_endpoint)
     world.function("api")
     world.alarm("api-errors")
     plan = lambda_plan(tmp_path, "AllAtOnce")
 
-    code, output = run_on_terminal(
-        ["apply", "-f", str(plan), "--endpoint-url", aws_endpoint], "n", tmp_path
-    )
+    arguments = ["apply", "-f", str(plan), "--endpoint-url", aws_endpoint]
+    code, output = run_on_terminal(arguments, answer, tmp_path)
 
-    assert code == 1
-    assert "api: lambda api:live, AllAtOnce" in output and "nothing changed" in output
-    assert world.versions("api") == ["1"]
-
-
-def test_confirming_at_the_prompt_applies(aws_endpoint: str, tmp_path: Path) -> None:
-    world = World(aws_endpoint)
-    world.function("api")
-    world.alarm("api-errors")
-    plan = lambda_plan(tmp_path, "AllAtOnce")
-
-    code, output = run_on_terminal(
-        ["apply", "-f", str(plan), "--endpoint-url", aws_endpoint], "y", tmp_path
-    )
-
-    assert code == 0, output
-    assert world.lambda_routing("api") == ("2", {})
+    assert code == exit_code, output
+    assert "api: lambda api:live, AllAtOnce" in output
+    assert world.lambda_routing("api") == routing
