@@ -7,122 +7,48 @@ from collections.abc import Callable
 from rollout.engine import events as ev
 
 
-def describe_event(event: ev.Event) -> str:
+def describe_event(event: ev.Event) -> str:  # noqa: PLR0912 (one case per event kind)
     """What happened, in words."""
-    describe = _DESCRIBERS.get(type(event))
-    return describe(event) if describe else event.kind
+    match event:
+        case ev.RolloutStarted(plan=plan, waves=waves):
+            return f"rollout {plan!r} started: " + " then ".join(
+                "[" + ", ".join(wave) + "]" for wave in waves
+            )
+        case ev.AlarmsChecked(states=states):
+            return "alarms: " + ", ".join(f"{name} {state}" for name, state in states)
+        case ev.VersionPublished(version=version, summary=summary):
+            return f"published version {_short(version)} ({summary})"
+        case ev.NothingToPublish(summary=summary):
+            return f"nothing to publish: {summary}"
+        case ev.AliasCreated(arn=arn, version=version):
+            return f"created alias {arn} at version {_short(version)}"
+        case ev.WeightShifted(weight=weight, routing=routing):
+            return f"shifted to {weight:g}% ({routing})"
+        case ev.BakeStarted(seconds=seconds):
+            return f"watching alarms for {seconds:g}s"
+        case ev.PauseStarted():
+            return "paused: waiting for `rollout promote`"
+        case ev.AlarmChanged(alarm=alarm, previous=previous, state=state):
+            return f"alarm {alarm}: {previous or 'unknown'} -> {state}"
+        case ev.HookFinished(phase=phase, hook=hook, passed=passed, detail=detail):
+            return f"{phase} hook {hook} {'passed' if passed else 'FAILED'}: {detail}"
+        case ev.DriftDetected(expected=expected, found=found):
+            return f"DRIFT: expected {expected}, found {found}"
+        case ev.RollbackStarted(reason=reason):
+            return f"rolling back: {reason}"
+        case ev.AliasRestored(routing=routing):
+            return f"restored alias to {routing}"
+        case ev.RollbackFailed(error=error):
+            return f"ROLLBACK FAILED: {error}"
+        case ev.RegionFinished(outcome=outcome, message=message):
+            return f"region {outcome.replace('_', ' ')}: {message}"
+        case ev.RolloutFinished(outcome=outcome, exit_code=code, message=message):
+            return f"rollout {outcome.replace('_', ' ')} (exit {code}): {message}"
+    return event.kind.replace("_", " ")
 
 
-_DESCRIBERS: dict[type[ev.Event], Callable[[ev.Event], str]] = {}
-
-
-def _describes(kind: type[ev.Event]) -> Callable[[Callable[[ev.Event], str]], None]:
-    def register(function: Callable[[ev.Event], str]) -> None:
-        _DESCRIBERS[kind] = function
-
-    return register
-
-
-@_describes(ev.RolloutStarted)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.RolloutStarted)
-    waves = " then ".join("[" + ", ".join(w) + "]" for w in e.waves)
-    return f"rollout {e.plan!r} started: {waves}"
-
-
-@_describes(ev.RegionStarted)
-def _(e: ev.Event) -> str:
-    return "region started"
-
-
-@_describes(ev.AlarmsChecked)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.AlarmsChecked)
-    return "alarms: " + ", ".join(f"{name} {state}" for name, state in e.states)
-
-
-@_describes(ev.VersionPublished)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.VersionPublished)
-    return f"published version {e.version.rsplit(':', 1)[-1]} ({e.summary})"
-
-
-@_describes(ev.NothingToPublish)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.NothingToPublish)
-    return f"nothing to publish: {e.summary}"
-
-
-@_describes(ev.AliasCreated)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.AliasCreated)
-    return f"created alias {e.arn} at version {e.version.rsplit(':', 1)[-1]}"
-
-
-@_describes(ev.WeightShifted)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.WeightShifted)
-    return f"shifted to {e.weight:g}% ({e.routing})"
-
-
-@_describes(ev.BakeStarted)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.BakeStarted)
-    return f"watching alarms for {e.seconds:g}s"
-
-
-@_describes(ev.PauseStarted)
-def _(e: ev.Event) -> str:
-    return "paused: waiting for `rollout promote`"
-
-
-@_describes(ev.AlarmChanged)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.AlarmChanged)
-    return f"alarm {e.alarm}: {e.previous or 'unknown'} -> {e.state}"
-
-
-@_describes(ev.HookFinished)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.HookFinished)
-    verdict = "passed" if e.passed else "FAILED"
-    return f"{e.phase} hook {e.hook} {verdict}: {e.detail}"
-
-
-@_describes(ev.DriftDetected)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.DriftDetected)
-    return f"DRIFT: expected {e.expected}, found {e.found}"
-
-
-@_describes(ev.RollbackStarted)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.RollbackStarted)
-    return f"rolling back: {e.reason}"
-
-
-@_describes(ev.AliasRestored)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.AliasRestored)
-    return f"restored alias to {e.routing}"
-
-
-@_describes(ev.RollbackFailed)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.RollbackFailed)
-    return f"ROLLBACK FAILED: {e.error}"
-
-
-@_describes(ev.RegionFinished)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.RegionFinished)
-    return f"region {e.outcome.replace('_', ' ')}: {e.message}"
-
-
-@_describes(ev.RolloutFinished)
-def _(e: ev.Event) -> str:
-    assert isinstance(e, ev.RolloutFinished)
-    return f"rollout {e.outcome.replace('_', ' ')} (exit {e.exit_code}): {e.message}"
+def _short(version: str) -> str:
+    return version.rsplit(":", 1)[-1]
 
 
 def format_line(event: ev.Event) -> str:
