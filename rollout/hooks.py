@@ -19,7 +19,7 @@ from rollout.engine.ports import Clock, HookContext, HookOutcome
 from rollout.plan.model import Hook
 from rollout.plan.placeholders import render_known
 
-ClientFactory = Callable[[str, str], Any]  # (service, region) -> boto3 client
+ClientFactory = Callable[[str, float], Any]  # (service, read timeout in s) -> boto3 client
 _OUTPUT_TAIL = 300
 
 
@@ -46,7 +46,7 @@ def hook_environment(context: HookContext) -> dict[str, str]:
 
 
 class PlanHookRunner:
-    """Runs hooks; AWS hooks use clients from `clients(service, region)`."""
+    """Runs hooks; AWS hooks use clients of the target's region from `clients`."""
 
     def __init__(self, clients: ClientFactory, clock: Clock, workdir: Path) -> None:
         self.clients = clients
@@ -62,7 +62,7 @@ class PlanHookRunner:
             if hook.http is not None:
                 return _http(render_known(hook.http, hook_values(context)), timeout)
             if hook.lambda_ is not None:
-                return self._lambda(hook.lambda_, context)
+                return self._lambda(hook.lambda_, context, timeout)
             assert hook.stepfunctions is not None
             return self._stepfunctions(hook.stepfunctions, context, timeout)
         except Exception as exc:  # any failure to run the hook fails it
@@ -88,8 +88,8 @@ class PlanHookRunner:
             return HookOutcome(False, f"exit {done.returncode}: {tail}")
         return HookOutcome(True, tail or "exit 0")
 
-    def _lambda(self, function: str, context: HookContext) -> HookOutcome:
-        client = self.clients("lambda", context.region)
+    def _lambda(self, function: str, context: HookContext, timeout: float) -> HookOutcome:
+        client = self.clients("lambda", timeout)
         arguments = {"FunctionName": function, "Payload": json.dumps(asdict(context)).encode()}
         if _names_target(function, context, ":function:"):
             # A hook naming the released function itself smoke-tests the new version.
@@ -101,7 +101,7 @@ class PlanHookRunner:
         return HookOutcome(True, f"{function} returned {response['StatusCode']}")
 
     def _stepfunctions(self, machine: str, context: HookContext, timeout: float) -> HookOutcome:
-        client = self.clients("stepfunctions", context.region)
+        client = self.clients("stepfunctions", 60.0)
         arn = machine if machine.startswith("arn:") else _same_account_arn(context, machine)
         if _names_target(machine, context, ":stateMachine:"):
             # A hook naming the released state machine itself runs the new version.

@@ -129,9 +129,10 @@ class RegionWiring:
         return CloudWatchAlarms(self.client("cloudwatch"))
 
     def hooks(self) -> PlanHookRunner:
-        return PlanHookRunner(
-            lambda service, _region: self.client(service), self.clock, self.loaded.base_dir
-        )
+        def hook_client(service: str, read_timeout: float) -> Any:
+            return client(self.access, service, read_timeout=read_timeout)
+
+        return PlanHookRunner(hook_client, self.clock, self.loaded.base_dir)
 
 
 def _code_source(

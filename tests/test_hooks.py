@@ -36,7 +36,7 @@ CONTEXT = HookContext(
 
 
 def runner(tmp_path: Path, clients: dict[str, Any] | None = None) -> PlanHookRunner:
-    return PlanHookRunner(lambda service, _region: (clients or {})[service], FakeClock(), tmp_path)
+    return PlanHookRunner(lambda service, _timeout: (clients or {})[service], FakeClock(), tmp_path)
 
 
 def hook(**fields: Any) -> Hook:

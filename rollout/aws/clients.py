@@ -46,7 +46,16 @@ def make_session(access: AwsAccess) -> boto3.Session:
     )
 
 
-def client(access: AwsAccess, service: str, session: boto3.Session | None = None) -> Any:
+def client(
+    access: AwsAccess,
+    service: str,
+    session: boto3.Session | None = None,
+    read_timeout: float | None = None,
+) -> Any:
     """A client for `service` in the access's region, with retries and the endpoint override."""
     session = session or make_session(access)
-    return session.client(service, endpoint_url=access.endpoint_url, config=RETRIES)
+    config = RETRIES
+    if read_timeout is not None:
+        # A synchronous Lambda hook may run for minutes; the call must wait as long.
+        config = RETRIES.merge(Config(read_timeout=read_timeout))
+    return session.client(service, endpoint_url=access.endpoint_url, config=config)

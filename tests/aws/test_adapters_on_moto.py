@@ -254,3 +254,26 @@ def test_yaml_definition_is_read_like_json(aws_endpoint: str, tmp_path: Path) ->
     same = tmp_path / "flow.asl.yaml"
     same.write_text("StartAt: A\nStates:\n  A: {Type: Pass, End: true}\n")
     assert not sfn_adapter(aws_endpoint, same).prepare({}).changed
+
+
+def test_image_source_compares_the_served_image_and_publishes_a_new_one(aws_endpoint: str) -> None:
+    world = World(aws_endpoint)
+    repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api"
+    world.lam.create_function(
+        FunctionName="api",
+        Role=world.role,
+        PackageType="Image",
+        Code={"ImageUri": f"{repository}:v1"},
+    )
+    world.lam.publish_version(FunctionName="api")
+    world.lam.create_alias(FunctionName="api", Name="live", FunctionVersion="1")
+
+    same = lambda_adapter(aws_endpoint, LambdaCodeSource(image_uri=f"{repository}:v1"))
+    assert not same.prepare({}).changed
+
+    new = lambda_adapter(aws_endpoint, LambdaCodeSource(image_uri=f"{repository}:v2"))
+    release = new.prepare({})
+    assert release.changed and f"{repository}:v2" in release.summary
+    assert new.publish(release, {}, "test").version == "2"
+    served = world.lam.get_function(FunctionName="api", Qualifier="2")["Code"]["ImageUri"]
+    assert served == f"{repository}:v2"
