@@ -78,6 +78,11 @@ class LambdaTargetAdapter:
         with aws_call(operation, self.resource):
             return getattr(self.client, method)(**arguments)
 
+    def check_inputs(self) -> None:
+        """A local package must be readable before anything is published."""
+        if self.code.zip_path is not None:
+            self._package_bytes()
+
     # -- reading -----------------------------------------------------------------------------
 
     def read_alias(self) -> AliasState | None:

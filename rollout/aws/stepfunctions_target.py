@@ -76,6 +76,11 @@ class StepFunctionsTargetAdapter:
         self.pacer.acquire()
         return self._call(operation, method, **arguments)
 
+    def check_inputs(self) -> None:
+        """The definition must parse, whatever versions earlier targets will publish."""
+        if self.definition_path is not None:
+            self._parsed_definition(_StandInValues(region=self.region))
+
     # -- reading -----------------------------------------------------------------------------
 
     def read_alias(self) -> AliasState | None:
@@ -201,6 +206,17 @@ class StepFunctionsTargetAdapter:
             routingConfiguration=entries,
         )
         return AliasState(self.alias_arn, routing, expected.revision)
+
+
+class _StandInValues(dict[str, str]):
+    """Placeholder values for checking a definition's syntax before the real ones exist."""
+
+    def __contains__(self, key: object) -> bool:
+        # Values that exist only once earlier stages ran; anything else must be known now.
+        return isinstance(key, str) and (key in self.keys() or key.startswith(("targets.", "tf.")))
+
+    def __missing__(self, key: str) -> str:
+        return f"arn:aws:placeholder:{key}"
 
 
 def _whole(weight: Decimal) -> int:

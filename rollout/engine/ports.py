@@ -40,6 +40,10 @@ class AliasConflictError(TargetError):
 class TargetAdapter(Protocol):
     """One Lambda function or state machine alias in one region."""
 
+    def check_inputs(self) -> None:
+        """Check local inputs (packages, definitions) before any AWS call; raise TargetError."""
+        ...
+
     def read_alias(self) -> AliasState | None:
         """The alias as AWS reports it now, or None when it does not exist."""
         ...

@@ -67,6 +67,7 @@ class _Progress:
     index: int = 0
     bake_until: float | None = None
     paused: bool = False
+    pending: AliasRouting | None = None
 
     @property
     def done(self) -> bool:
@@ -98,12 +99,14 @@ class RegionRollout:
         self._event(ev.RegionStarted(region=self.region))
         published: dict[str, PublishedVersion] = {}
         try:
+            for target in self.targets:
+                target.adapter.check_inputs()
             self._check_alarms_before_start()
             progress = self._publish_all(published)
         except _Stop as stop:
             return self._finish(stop.outcome, stop.message, published)
-        except TargetError as exc:
-            return self._finish(Outcome.FAILED_BEFORE_TRAFFIC, str(exc), published)
+        except Exception as exc:  # no traffic has moved: report, there is nothing to undo
+            return self._finish(Outcome.FAILED_BEFORE_TRAFFIC, _error_text(exc), published)
         if not progress:
             outcome = Outcome.SUCCEEDED if published else Outcome.NOTHING_TO_DO
             return self._finish(outcome, _nothing_message(outcome), published)
@@ -113,8 +116,8 @@ class RegionRollout:
             if stop.outcome is Outcome.NEEDS_HUMAN:
                 return self._finish(stop.outcome, stop.message, published)
             return self._finish(*self._roll_back(progress, stop.message), published)
-        except TargetError as exc:
-            return self._finish(*self._roll_back(progress, str(exc)), published)
+        except Exception as exc:  # whatever broke, traffic has moved: put it back
+            return self._finish(*self._roll_back(progress, _error_text(exc)), published)
         return self._finish(Outcome.SUCCEEDED, "released", published)
 
     def _finish(
@@ -295,7 +298,10 @@ class RegionRollout:
     def _set_weight(self, item: _Progress, weight: Decimal) -> None:
         current = self._read_checked(item)
         routing = AliasRouting.towards(item.old, item.new.version, weight)
+        # If the write's answer is lost, AWS may hold either routing: both are rollout's own.
+        item.pending = routing
         item.last = item.run.adapter.update_alias(routing, current)
+        item.pending = None
         self._event(
             ev.WeightShifted(
                 region=self.region,
@@ -309,7 +315,8 @@ class RegionRollout:
         """The alias as AWS has it now, which must be what rollout last set."""
         current = item.run.adapter.read_alias()
         found = current.routing if current is not None else None
-        if not item.last.routing.same_as(found):
+        ours = [item.last.routing, *([item.pending] if item.pending else [])]
+        if not any(routing.same_as(found) for routing in ours):
             self._event(
                 ev.DriftDetected(
                     region=self.region,
@@ -365,9 +372,11 @@ class RegionRollout:
                 continue
             try:
                 current = self._read_checked(item)
+                item.pending = item.initial.routing
                 item.last = item.run.adapter.update_alias(item.initial.routing, current)
-            except (_Stop, TargetError) as exc:
-                message = exc.message if isinstance(exc, _Stop) else str(exc)
+                item.pending = None
+            except Exception as exc:
+                message = exc.message if isinstance(exc, _Stop) else _error_text(exc)
                 failures.append(f"{item.run.name}: {message}")
                 self._event(
                     ev.RollbackFailed(region=self.region, target=item.run.name, error=message)
@@ -380,6 +389,12 @@ class RegionRollout:
         if failures:
             return Outcome.NEEDS_HUMAN, f"{reason}; rollback incomplete: {'; '.join(failures)}"
         return Outcome.ROLLED_BACK, f"{reason}; rolled back to the recorded routing"
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, TargetError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {exc}"
 
 
 def _remember(values: dict[str, str], target: str, version: PublishedVersion) -> None:

@@ -277,3 +277,36 @@ def test_image_source_compares_the_served_image_and_publishes_a_new_one(aws_endp
     assert new.publish(release, {}, "test").version == "2"
     served = world.lam.get_function(FunctionName="api", Qualifier="2")["Code"]["ImageUri"]
     assert served == f"{repository}:v2"
+
+
+def test_inputs_are_checked_before_any_call(tmp_path: Path) -> None:
+    broken = tmp_path / "flow.json"
+    broken.write_text('{"StartAt": "A", "States": {"A": {"Resource": "{targets.api.version_arn}"')
+    offline = StepFunctionsTargetAdapter(
+        None,
+        None,
+        pacer(),
+        state_machine="flow",
+        alias="prod",
+        definition_path=broken,
+        region="us-east-1",
+    )
+    with pytest.raises(TargetError, match="is not valid"):
+        offline.check_inputs()
+    broken.write_text(
+        '{"StartAt": "A", "States": {"A": {"Resource": "{targets.api.version_arn}"}}}'
+    )
+    offline.check_inputs()  # placeholders of earlier targets are fine before they exist
+    broken.write_text('{"StartAt": "A", "States": {"A": {"Resource": "{typo}"}}}')
+    with pytest.raises(TargetError, match=r"uses \{typo\}"):
+        offline.check_inputs()
+    missing = LambdaTargetAdapter(
+        None,
+        pacer(),
+        function="api",
+        alias="live",
+        code=LambdaCodeSource(zip_path=tmp_path / "nope.zip"),
+        region="us-east-1",
+    )
+    with pytest.raises(TargetError, match="cannot read"):
+        missing.check_inputs()

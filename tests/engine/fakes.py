@@ -58,6 +58,9 @@ class FakeTarget:
     fail_update_at_call: int | None = None
     updates: int = 0
 
+    def check_inputs(self) -> None:
+        pass
+
     def read_alias(self) -> AliasState | None:
         return self.alias
 

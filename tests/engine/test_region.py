@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from rollout.engine.outcome import Outcome
+from rollout.engine.ports import TargetError
 from rollout.engine.region import AlarmPolicy, RegionRollout, TargetRun
 from rollout.engine.routing import AliasRouting, AliasState
 from rollout.plan.model import Hook
@@ -283,3 +284,45 @@ def test_alarms_are_still_watched_while_many_slow_shifts_go_out() -> None:
     assert engine.run().outcome is Outcome.ROLLED_BACK
     # The alarm fired during the second write; the third target never got traffic.
     assert [len(t.history) for t in targets[2:]] == [0] * 8
+
+
+def test_an_unexpected_error_while_shifting_still_rolls_back() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    steps = linear.steps(percent=Decimal(25), interval=MINUTE, bake=timedelta(0))
+    hooks = FakeHooks()
+
+    def broken(hook: Hook, context: object) -> object:
+        raise RuntimeError("bug in a hook runner")
+
+    hooks.run = broken  # type: ignore[method-assign,assignment]
+    hook = Hook.model_validate({"command": "true"})
+    engine, _ = region(
+        clock, [TargetRun("api", target, steps, ("errors",), after_traffic=hook)], hooks=hooks
+    )
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.ROLLED_BACK
+    assert "unexpected RuntimeError: bug in a hook runner" in result.message
+    assert target.alias.routing == AliasRouting("1")
+
+
+def test_a_write_whose_answer_was_lost_is_not_mistaken_for_drift() -> None:
+    clock = FakeClock()
+
+    class LostAnswer(FakeTarget):
+        def update_alias(self, routing: AliasRouting, expected: AliasState) -> AliasState:
+            state = super().update_alias(routing, expected)
+            if self.updates == 2:
+                raise TargetError("UpdateAlias on fn:live failed: read timeout")
+            return state
+
+    target = LostAnswer(clock)
+    steps = linear.steps(percent=Decimal(25), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))])
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.ROLLED_BACK, result.message
+    assert target.alias.routing == AliasRouting("1")
