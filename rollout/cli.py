@@ -111,6 +111,18 @@ def _selection(acting: ActingOptions) -> Any:
     return Selection(acting.regions, acting.targets, acting.endpoint_url)
 
 
+def _lock_held_error() -> type[Exception]:
+    from rollout.state.store import LockHeldError
+
+    return LockHeldError
+
+
+def _state_error() -> type[Exception]:
+    from rollout.state.store import StateError
+
+    return StateError
+
+
 def handle_errors(function: F) -> F:
     """Turn known errors into one-line messages and exit codes; tracebacks only with --debug."""
 
@@ -126,6 +138,18 @@ def handle_errors(function: F) -> F:
                 click.echo(f"error: {error}", err=True)
             count = len(exc.errors)
             click.echo(f"{count} error{'s' if count > 1 else ''} in the plan", err=True)
+            code = ExitCode.ERROR
+        except _lock_held_error() as exc:
+            click.echo(f"error: {exc}", err=True)
+            if getattr(exc, "dead", False):
+                click.echo("`rollout rollback` or `rollout resume` take such a lock over", err=True)
+            else:
+                click.echo(
+                    "wait for it, or break a stale lock with `rollout unlock --force`", err=True
+                )
+            code = ExitCode.NEEDS_HUMAN
+        except _state_error() as exc:
+            click.echo(f"error: state store: {exc}", err=True)
             code = ExitCode.ERROR
         except NotImplementedYetError as exc:
             click.echo(f"rollout {context.info_name}: not implemented yet ({exc})", err=True)
@@ -256,7 +280,16 @@ def apply(acting: ActingOptions, yes: bool) -> ExitCode:
         if not click.confirm("Apply this plan?", default=False):
             click.echo("nothing changed", err=True)
             return ExitCode.ERROR
-    result = apply_plan(loaded, _selection(acting), SystemClock(), _event_sink(acting.output))
+    from rollout.interrupts import stop_on_signals
+    from rollout.state.backends import open_store
+    from rollout.state.session import RolloutSession
+
+    clock = SystemClock()
+    plan_text = acting.plan_file.read_text(encoding="utf-8")
+    session = RolloutSession.start(open_store(loaded), loaded.plan.name, plan_text, clock)
+    with session:
+        stop_on_signals(session.interrupted, str(acting.plan_file))
+        result = apply_plan(loaded, _selection(acting), clock, _event_sink(acting.output), session)
     return result.outcome.exit_code
 
 
@@ -292,13 +325,102 @@ def _not_built(name: str, summary: str, *, acting: bool = True) -> None:
     main.command(name=name)(decorated)
 
 
-_not_built("status", "Show live alias routing and any rollout in flight.")
-_not_built("rollback", "Restore the routing recorded before the rollout.")
-_not_built("resume", "Continue a rollout whose process died.")
-_not_built("promote", "Release a manual pause (--full: go to 100% now).")
-_not_built("abort", "Ask the running apply to roll back.")
-_not_built("unlock", "Break a stale lock, after showing its holder.")
-_not_built("history", "List past rollouts of this plan.")
+def _report(report: Any) -> ExitCode:
+    for line in report.lines:
+        click.echo(line)
+    return ExitCode(report.code)
+
+
+@main.command()
+@acting_options
+@handle_errors
+def status(acting: ActingOptions) -> ExitCode:
+    """Show live alias routing and any rollout in flight (exit 5)."""
+    from rollout import control
+    from rollout.clock import SystemClock
+
+    loaded, _ = _load_and_preview(acting)
+    return _report(control.status(loaded, _selection(acting), SystemClock()))
+
+
+@main.command()
+@acting_options
+@handle_errors
+def rollback(acting: ActingOptions) -> ExitCode:
+    """Restore the routing recorded before the rollout."""
+    from rollout import control
+    from rollout.clock import SystemClock
+
+    loaded, _ = _load_and_preview(acting)
+    return _report(control.rollback(loaded, _selection(acting), SystemClock(), click.echo))
+
+
+@main.command()
+@acting_options
+@handle_errors
+def resume(acting: ActingOptions) -> ExitCode:
+    """Continue a rollout whose process died, from its last recorded step."""
+    from rollout import control
+    from rollout.clock import SystemClock
+    from rollout.interrupts import stop_on_signals
+
+    loaded, _ = _load_and_preview(acting)
+    clock, sink = SystemClock(), _event_sink(acting.output)
+
+    def watch_signals(session: Any) -> None:
+        stop_on_signals(session.interrupted, str(acting.plan_file))
+
+    report = control.resume(
+        loaded, _selection(acting), clock, sink, say=click.echo, on_start=watch_signals
+    )
+    return _report(report)
+
+
+@main.command()
+@plan_file_option
+@click.option("--target", "targets", multiple=True, help="Only this target (repeatable).")
+@click.option("--full", is_flag=True, help="Skip every remaining step and bake: 100% now.")
+@handle_errors
+def promote(plan_file: Path, targets: tuple[str, ...], full: bool) -> ExitCode:
+    """Release a manual pause of the running rollout (--full: go to 100% now)."""
+    from rollout import control
+    from rollout.plan.load import load_plan
+
+    return _report(control.promote(load_plan(plan_file), targets, full=full))
+
+
+@main.command()
+@plan_file_option
+@handle_errors
+def abort(plan_file: Path) -> ExitCode:
+    """Ask the running apply to roll back."""
+    from rollout import control
+    from rollout.plan.load import load_plan
+
+    return _report(control.abort(load_plan(plan_file)))
+
+
+@main.command()
+@plan_file_option
+@click.option("--force", is_flag=True, help="Break the lock (after showing its holder).")
+@handle_errors
+def unlock(plan_file: Path, force: bool) -> ExitCode:
+    """Break a stale lock, after showing its holder."""
+    from rollout import control
+    from rollout.plan.load import load_plan
+
+    return _report(control.unlock(load_plan(plan_file), force=force))
+
+
+@main.command()
+@plan_file_option
+@handle_errors
+def history(plan_file: Path) -> ExitCode:
+    """List past rollouts of this plan."""
+    from rollout import control
+    from rollout.plan.load import load_plan
+
+    return _report(control.history(load_plan(plan_file)))
 
 
 @main.command()

@@ -17,9 +17,12 @@ from pathlib import Path
 from rollout.clock import SystemClock
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome
-from rollout.plan.load import load_plan
+from rollout.engine.waves import RolloutResult
+from rollout.plan.load import LoadedPlan, load_plan
 from rollout.release import Selection, apply_plan
 from rollout.sandbox import SandboxWorld, emulator, package
+from rollout.state.backends import open_store
+from rollout.state.session import RolloutSession
 
 FUNCTION, STATE_MACHINE = "demo-api", "demo-flow"
 API_ALARM, FLOW_ALARM = "demo-api-errors", "demo-flow-failures"
@@ -78,9 +81,16 @@ def _verdict(world: SandboxWorld, name: str, outcome: Outcome, wanted: Outcome) 
     return line, fine
 
 
+def _release(loaded: LoadedPlan, selection: Selection, sink: ev.EventSink) -> RolloutResult:
+    """Apply as the CLI does: under the lock, with progress recorded in the state folder."""
+    clock = SystemClock()
+    session = RolloutSession.start(open_store(loaded), loaded.plan.name, "demo", clock)
+    with session:
+        return apply_plan(loaded, selection, clock, sink, session)
+
+
 def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
     """Run both demo releases; `sink` gets every event, `say` the narration."""
-    clock = SystemClock()
     with emulator() as endpoint, tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
         world = SandboxWorld(endpoint)
@@ -93,7 +103,7 @@ def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
 
         say("release 1: canary 25% for 1s, then 100%, then a 1s bake; alarms stay OK")
         plan = load_plan(_write_release(folder, "v2", "{type: canary, percent: 25, interval: 1s}"))
-        first = apply_plan(plan, selection, clock, sink, description="demo release 1")
+        first = _release(plan, selection, sink)
         first_line, first_ok = _verdict(world, "release 1", first.outcome, Outcome.SUCCEEDED)
 
         say(f"release 2: linear 20% every 1s; {API_ALARM} goes to ALARM once 40% has moved")
@@ -104,6 +114,6 @@ def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
                 world.set_alarm(API_ALARM, "ALARM")
 
         plan = load_plan(_write_release(folder, "v3", "{type: linear, percent: 20, interval: 1s}"))
-        second = apply_plan(plan, selection, clock, flip_alarm_mid_release, description="demo 2")
+        second = _release(plan, selection, flip_alarm_mid_release)
         second_line, second_ok = _verdict(world, "release 2", second.outcome, Outcome.ROLLED_BACK)
     return DemoResult((first_line, second_line), first_ok and second_ok)

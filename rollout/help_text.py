@@ -24,11 +24,11 @@ Commands:
   history   List past rollouts of this plan.
   nginx     NGINX domain-mapping configs.
   plan      Preview what apply would do and when; change nothing.
-  promote   Release a manual pause (--full: go to 100% now).
-  resume    Continue a rollout whose process died.
+  promote   Release a manual pause of the running rollout (--full: go to...
+  resume    Continue a rollout whose process died, from its last recorded...
   rollback  Restore the routing recorded before the rollout.
   schema    Print the JSON Schema of the plan file.
-  status    Show live alias routing and any rollout in flight.
+  status    Show live alias routing and any rollout in flight (exit 5).
   unlock    Break a stale lock, after showing its holder.
   validate  Check the plan file; touch nothing.
 """

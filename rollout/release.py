@@ -25,6 +25,7 @@ from rollout.plan.load import LoadedPlan
 from rollout.plan.model import LambdaCode, Plan, Target
 from rollout.plan.placeholders import render_known
 from rollout.plan.strategy_spec import strategy_steps
+from rollout.state.session import RolloutSession
 
 
 @dataclass(frozen=True)
@@ -153,35 +154,55 @@ def _code_source(
     return LambdaCodeSource(version=code.version)
 
 
+def region_engine(
+    loaded: LoadedPlan,
+    region: str,
+    selection: Selection,
+    clock: Clock,
+    *,
+    emit: ev.EventSink,
+    session: RolloutSession | None,
+) -> RegionRollout:
+    """The engine for one region, wired to AWS and, when given, to the session's journal."""
+    plan = loaded.plan
+    wiring = RegionWiring(loaded, region, selection, clock)
+    policy = AlarmPolicy(
+        poll_seconds=plan.alarms.poll_interval.total_seconds(),
+        insufficient_data_fails=plan.alarms.insufficient_data == "fail",
+    )
+    engine = RegionRollout(
+        region=region,
+        targets=[wiring.target_run(t) for t in chosen_targets(plan, selection)],
+        alarms=wiring.alarms(),
+        clock=clock,
+        policy=policy,
+        emit=emit,
+        hooks=wiring.hooks(),
+        description=f"rollout {session.record.id}" if session else "rollout",
+    )
+    if session is not None:
+        engine.journal = session
+        engine.abort_requested = session.abort_requested
+        engine.promoted = session.promoted_counter()
+        engine.full_promotion_requested = session.full_promotion_requested
+    return engine
+
+
 def apply_plan(
     loaded: LoadedPlan,
     selection: Selection,
     clock: Clock,
     sink: ev.EventSink,
-    *,
-    description: str = "released by rollout",
+    session: RolloutSession | None = None,
 ) -> RolloutResult:
     """Run the plan: every selected region and target, wave by wave."""
-    plan = loaded.plan
     emit = stamped_sink(sink, clock)
-    targets = chosen_targets(plan, selection)
-    policy = AlarmPolicy(
-        poll_seconds=plan.alarms.poll_interval.total_seconds(),
-        insufficient_data_fails=plan.alarms.insufficient_data == "fail",
-    )
 
     def run_region(region: str) -> RegionResult:
-        wiring = RegionWiring(loaded, region, selection, clock)
-        engine = RegionRollout(
-            region=region,
-            targets=[wiring.target_run(t) for t in targets],
-            alarms=wiring.alarms(),
-            clock=clock,
-            policy=policy,
-            emit=emit,
-            hooks=wiring.hooks(),
-            description=description,
-        )
-        return engine.run()
+        return region_engine(loaded, region, selection, clock, emit=emit, session=session).run()
 
-    return run_waves(plan.name, chosen_waves(plan, selection), plan.parallelism, run_region, emit)
+    plan = loaded.plan
+    result = run_waves(plan.name, chosen_waves(plan, selection), plan.parallelism, run_region, emit)
+    if session is not None:
+        session.finish(result.outcome.value)
+    return result

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TypeAlias
 
 HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -74,21 +75,23 @@ def weights(steps: Sequence[Step]) -> tuple[Decimal, ...]:
 
 
 def check_weight(weight: Decimal, *, what: str = "a weight") -> Decimal:
-    """`weight` if it is above 0, at most 100 and has at most two decimals."""
-    exponent = weight.as_tuple().exponent
-    if not weight.is_finite() or not isinstance(exponent, int) or exponent < -2:
-        raise StrategyError(f"{what} takes at most two decimals, not {weight}")
-    if not 0 < weight <= HUNDRED:
+    """`weight` without trailing zeros, if above 0, at most 100 and with two decimals at most."""
+    if not weight.is_finite() or not 0 < weight <= HUNDRED:
         raise StrategyError(f"{what} must be above 0 and at most 100, not {weight}")
-    return weight
+    # Judge the value, not the spelling: 10.500 is as good as 10.5.
+    if weight != weight.quantize(_CENT):
+        raise StrategyError(f"{what} takes at most two decimals, not {weight}")
+    if weight == weight.to_integral_value():
+        # normalize() alone would spell 100 as 1E+2.
+        return weight.quantize(Decimal(1))
+    return weight.normalize()
 
 
 def check_share(percent: Decimal, strategy: str) -> Decimal:
     """A canary or linear percentage: above 0, below 100, two decimals at most."""
-    check_weight(percent, what=f"{strategy} percent")
-    if percent >= HUNDRED:
+    if not percent.is_finite() or not 0 < percent < HUNDRED:
         raise StrategyError(f"{strategy} percent must be above 0 and below 100, not {percent}")
-    return percent
+    return check_weight(percent, what=f"{strategy} percent")
 
 
 def check_interval(interval: timedelta, strategy: str) -> timedelta:

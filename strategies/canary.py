@@ -10,6 +10,6 @@ from strategies.base import Bake, Shift, Step, check_interval, check_share, fini
 
 def steps(*, percent: Decimal, interval: timedelta, bake: timedelta) -> tuple[Step, ...]:
     """Shift `percent`, bake `interval`, shift 100, bake."""
-    check_share(percent, "canary")
+    percent = check_share(percent, "canary")
     check_interval(interval, "canary")
     return finish((Shift(percent), Bake(interval)), bake)

@@ -32,6 +32,9 @@ def steps(
             k for k, v in (("percentage", percentage), ("interval", interval)) if v is None
         )
         raise StrategyError(f"{type} needs {missing}")
+    # bool is an int to Python, but `percentage: true` in a template is a mistake.
+    if isinstance(percentage, bool) or isinstance(interval, bool):
+        raise StrategyError(f"{type} takes whole numbers for percentage and interval")
     if not 1 <= percentage <= 99:
         raise StrategyError(f"percentage must be from 1 to 99, not {percentage}")
     if interval < 1:

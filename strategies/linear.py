@@ -14,7 +14,7 @@ from strategies.base import HUNDRED, Bake, Shift, Step, check_interval, check_sh
 
 def steps(*, percent: Decimal, interval: timedelta, bake: timedelta) -> tuple[Step, ...]:
     """Shift p, bake t, shift 2p, bake t, … shift 100, bake."""
-    check_share(percent, "linear")
+    percent = check_share(percent, "linear")
     check_interval(interval, "linear")
     moves: list[Step] = []
     weight = percent

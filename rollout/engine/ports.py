@@ -122,3 +122,40 @@ class HookRunner(Protocol):
     def run(self, hook: Hook, context: HookContext) -> HookOutcome:
         """Run `hook` to completion or its timeout; never raises for the hook's own failure."""
         ...
+
+
+@dataclass(frozen=True)
+class TargetSnapshot:
+    """Everything needed to resume or roll back one target, as the engine last knew it."""
+
+    status: str  # published | shifting | done | rolled_back | unchanged | created
+    alias_arn: str = ""
+    initial: AliasRouting | None = None
+    last: AliasRouting | None = None
+    pending: AliasRouting | None = None
+    old_version: str | None = None
+    new_version: str | None = None
+    new_version_arn: str | None = None
+    step: int = 0
+
+
+class Journal(Protocol):
+    """Records progress durably, before and after every change."""
+
+    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
+        """Record one target's progress; must be durable when it returns."""
+        ...
+
+    def region_finished(self, region: str, outcome: str, message: str) -> None:
+        """Record how a region ended."""
+        ...
+
+
+class NullJournal:
+    """Records nothing (previews and tests that need no state)."""
+
+    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
+        """Forget it."""
+
+    def region_finished(self, region: str, outcome: str, message: str) -> None:
+        """Forget it."""

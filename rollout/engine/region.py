@@ -6,8 +6,8 @@ them go back to the routing recorded before the first change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from rollout.engine import events as ev
@@ -17,13 +17,16 @@ from rollout.engine.ports import (
     Clock,
     HookContext,
     HookRunner,
+    Journal,
+    NullJournal,
     PublishedVersion,
     TargetAdapter,
     TargetError,
+    TargetSnapshot,
 )
 from rollout.engine.routing import AliasRouting, AliasState
 from rollout.plan.model import Hook
-from strategies import Bake, Pause, Step, Validate
+from strategies import Bake, Pause, Shift, Step, Validate
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,9 @@ class AlarmPolicy:
 
     poll_seconds: float
     insufficient_data_fails: bool = False
+
+
+_UNFINISHED = ("published", "shifting", "rolling_back")
 
 
 class _Stop(Exception):
@@ -73,6 +79,35 @@ class _Progress:
     def done(self) -> bool:
         return self.index >= len(self.run.steps)
 
+    @classmethod
+    def restored(cls, run: TargetRun, snapshot: TargetSnapshot) -> _Progress:
+        """Progress as a journal recorded it."""
+        assert snapshot.initial is not None and snapshot.last is not None
+        assert snapshot.new_version is not None and snapshot.old_version is not None
+        arn = snapshot.alias_arn
+        return cls(
+            run,
+            AliasState(arn, snapshot.initial),
+            AliasState(arn, snapshot.last),
+            snapshot.old_version,
+            PublishedVersion(snapshot.new_version, snapshot.new_version_arn or ""),
+            index=snapshot.step,
+            pending=snapshot.pending,
+        )
+
+    def snapshot(self, status: str) -> TargetSnapshot:
+        return TargetSnapshot(
+            status=status,
+            alias_arn=self.initial.arn,
+            initial=self.initial.routing,
+            last=self.last.routing,
+            pending=self.pending,
+            old_version=self.old,
+            new_version=self.new.version,
+            new_version_arn=self.new.arn,
+            step=self.index,
+        )
+
 
 @dataclass
 class RegionRollout:
@@ -87,12 +122,17 @@ class RegionRollout:
     hooks: HookRunner
     promoted: Callable[[str], bool] = lambda _target: False
     abort_requested: Callable[[], bool] = lambda: False
+    full_promotion_requested: Callable[[], bool] = lambda: False
+    journal: Journal = field(default_factory=NullJournal)
     description: str = "rollout"
     _alarm_states: dict[str, str] = field(default_factory=dict)
     _last_poll: float = 0.0
 
     def _event(self, event: ev.Event) -> None:
         self.emit(event)
+
+    def _record(self, item: _Progress, status: str = "shifting") -> None:
+        self.journal.target(self.region, item.run.name, item.snapshot(status))
 
     def run(self) -> RegionResult:
         """Publish, shift and watch; roll back on failure."""
@@ -110,6 +150,33 @@ class RegionRollout:
         if not progress:
             outcome = Outcome.SUCCEEDED if published else Outcome.NOTHING_TO_DO
             return self._finish(outcome, _nothing_message(outcome), published)
+        return self._move(progress, published)
+
+    def resume(self, snapshots: Mapping[str, TargetSnapshot]) -> RegionResult:
+        """Continue from recorded progress: check nothing drifted, then take the remaining steps."""
+        self._event(ev.RegionStarted(region=self.region))
+        progress = [
+            _Progress.restored(self._with_validation(t), snapshots[t.name])
+            for t in self.targets
+            if t.name in snapshots and snapshots[t.name].status in _UNFINISHED
+        ]
+        published = {p.run.name: p.new for p in progress}
+        try:
+            for item in progress:
+                self._read_checked(item)
+        except _Stop as stop:
+            return self._finish(stop.outcome, stop.message, published)
+        except Exception as exc:
+            return self._finish(Outcome.NEEDS_HUMAN, _error_text(exc), published)
+        if any(snapshots[p.run.name].status in ("rolling_back", "rolled_back") for p in progress):
+            return self._finish(*self._roll_back(progress, "finishing a rollback"), published)
+        if not progress:
+            return self._finish(Outcome.SUCCEEDED, "nothing left to do", published)
+        return self._move(progress, published)
+
+    def _move(
+        self, progress: list[_Progress], published: dict[str, PublishedVersion]
+    ) -> RegionResult:
         try:
             self._shift(progress)
         except _Stop as stop:
@@ -123,6 +190,7 @@ class RegionRollout:
     def _finish(
         self, outcome: Outcome, message: str, published: dict[str, PublishedVersion]
     ) -> RegionResult:
+        self.journal.region_finished(self.region, outcome.value, message)
         self._event(ev.RegionFinished(region=self.region, outcome=outcome.value, message=message))
         return RegionResult(self.region, outcome, message, dict(published))
 
@@ -177,6 +245,8 @@ class RegionRollout:
             )
             served = alias.routing.version
             _remember(values, target.name, PublishedVersion(served, adapter.version_arn(served)))
+            unchanged = TargetSnapshot("unchanged", alias.arn, alias.routing, alias.routing)
+            self.journal.target(self.region, target.name, unchanged)
             return None
         new = adapter.publish(release, values, self.description)
         published[target.name] = new
@@ -191,6 +261,11 @@ class RegionRollout:
             )
         )
         if alias is None:
+            self.journal.target(
+                self.region,
+                target.name,
+                TargetSnapshot("created", new_version=new.version, new_version_arn=new.arn),
+            )
             created = adapter.create_alias(new.version)
             self._event(
                 ev.AliasCreated(
@@ -198,13 +273,15 @@ class RegionRollout:
                 )
             )
             return None
-        steps = target.steps
-        if target.before_traffic is not None and not any(isinstance(s, Validate) for s in steps):
-            steps = (Validate(), *steps)
-        run = TargetRun(
-            target.name, adapter, steps, target.alarms, target.before_traffic, target.after_traffic
-        )
-        return _Progress(run, alias, alias, alias.routing.version, new)
+        item = _Progress(self._with_validation(target), alias, alias, alias.routing.version, new)
+        self._record(item, "published")  # the routing to restore, before any change
+        return item
+
+    def _with_validation(self, target: TargetRun) -> TargetRun:
+        """A before_traffic hook runs while the new version has 0%, whatever the strategy."""
+        if target.before_traffic is None or any(isinstance(s, Validate) for s in target.steps):
+            return target
+        return replace(target, steps=(Validate(), *target.steps))
 
     # -- moving traffic ---------------------------------------------------------------------
 
@@ -252,11 +329,23 @@ class RegionRollout:
             raise _Stop(Outcome.ROLLED_BACK, f"alarm {what}")
 
     def _advance(self, item: _Progress) -> None:
+        if self.full_promotion_requested():
+            self._skip_to_full(item)
         while not item.done:
             step = item.run.steps[item.index]
             if not self._take(item, step):
                 return
             item.index += 1
+            self._record(item, "done" if item.done else "shifting")
+
+    def _skip_to_full(self, item: _Progress) -> None:
+        """`promote --full`: straight to the move to 100%, no more bakes or pauses."""
+        last_shift = max(
+            (i for i, step in enumerate(item.run.steps) if isinstance(step, Shift)), default=0
+        )
+        if item.index <= last_shift:
+            item.index, item.bake_until, item.paused = last_shift, None, False
+            item.run = replace(item.run, steps=item.run.steps[: last_shift + 1])
 
     def _take(self, item: _Progress, step: Step) -> bool:
         """Carry out `step`; False when it is still in progress."""
@@ -300,8 +389,10 @@ class RegionRollout:
         routing = AliasRouting.towards(item.old, item.new.version, weight)
         # If the write's answer is lost, AWS may hold either routing: both are rollout's own.
         item.pending = routing
+        self._record(item)
         item.last = item.run.adapter.update_alias(routing, current)
         item.pending = None
+        self._record(item)
         self._event(
             ev.WeightShifted(
                 region=self.region,
@@ -373,8 +464,10 @@ class RegionRollout:
             try:
                 current = self._read_checked(item)
                 item.pending = item.initial.routing
+                self._record(item, "rolling_back")
                 item.last = item.run.adapter.update_alias(item.initial.routing, current)
                 item.pending = None
+                self._record(item, "rolled_back")
             except Exception as exc:
                 message = exc.message if isinstance(exc, _Stop) else _error_text(exc)
                 failures.append(f"{item.run.name}: {message}")
