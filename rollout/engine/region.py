@@ -124,6 +124,7 @@ class RegionRollout:
     abort_requested: Callable[[], bool] = lambda: False
     full_promotion_requested: Callable[[], bool] = lambda: False
     journal: Journal = field(default_factory=NullJournal)
+    rollback_deadline_seconds: float = 300.0
     description: str = "rollout"
     _alarm_states: dict[str, str] = field(default_factory=dict)
     _last_poll: float = 0.0
@@ -461,18 +462,14 @@ class RegionRollout:
         for item in progress:
             if item.last.routing.same_as(item.initial.routing):
                 continue
-            try:
-                current = self._read_checked(item)
-                item.pending = item.initial.routing
-                self._record(item, "rolling_back")
-                item.last = item.run.adapter.update_alias(item.initial.routing, current)
-                item.pending = None
-                self._record(item, "rolled_back")
-            except Exception as exc:
-                message = exc.message if isinstance(exc, _Stop) else _error_text(exc)
-                failures.append(f"{item.run.name}: {message}")
+            failure = self._restore_with_retries(item)
+            if failure is not None:
+                failures.append(
+                    f"{item.run.name}: {failure} (still to restore: "
+                    f"{item.initial.routing.describe()} on {item.initial.arn})"
+                )
                 self._event(
-                    ev.RollbackFailed(region=self.region, target=item.run.name, error=message)
+                    ev.RollbackFailed(region=self.region, target=item.run.name, error=failure)
                 )
                 continue
             restored = item.initial.routing.describe()
@@ -482,6 +479,28 @@ class RegionRollout:
         if failures:
             return Outcome.NEEDS_HUMAN, f"{reason}; rollback incomplete: {'; '.join(failures)}"
         return Outcome.ROLLED_BACK, f"{reason}; rolled back to the recorded routing"
+
+    def _restore_with_retries(self, item: _Progress) -> str | None:
+        """Put one alias back, retrying AWS errors with backoff until the deadline; the error."""
+        deadline = self.clock.monotonic() + self.rollback_deadline_seconds
+        delay = 0.5
+        while True:
+            try:
+                current = self._read_checked(item)
+                item.pending = item.initial.routing
+                self._record(item, "rolling_back")
+                item.last = item.run.adapter.update_alias(item.initial.routing, current)
+                item.pending = None
+                self._record(item, "rolled_back")
+                return None
+            except _Stop as stop:  # drift: someone else owns the alias now
+                return stop.message
+            except Exception as exc:
+                if self.clock.monotonic() + delay > deadline:
+                    return _error_text(exc)
+            # botocore already retried this call; back off before trying the whole write again.
+            self.clock.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 def _error_text(exc: Exception) -> str:

@@ -326,3 +326,38 @@ def test_a_write_whose_answer_was_lost_is_not_mistaken_for_drift() -> None:
 
     assert result.outcome is Outcome.ROLLED_BACK, result.message
     assert target.alias.routing == AliasRouting("1")
+
+
+def test_rollback_retries_until_the_alias_is_restored() -> None:
+    clock = FakeClock()
+
+    class Flaky(FakeTarget):
+        def update_alias(self, routing: AliasRouting, expected: AliasState) -> AliasState:
+            if routing == AliasRouting("1") and self.updates < 6:
+                self.updates += 1
+                raise TargetError("UpdateAlias on fn:live failed: ServiceException")
+            return super().update_alias(routing, expected)
+
+    target = Flaky(clock)
+    alarms = FakeAlarms({"errors": "OK"})
+    clock.at(30.0, lambda: alarms.states_now.update(errors="ALARM"))
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))], alarms)
+
+    assert engine.run().outcome is Outcome.ROLLED_BACK
+    assert target.alias.routing == AliasRouting("1")
+
+
+def test_rollback_that_outlasts_its_deadline_says_what_remains() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock, fail_update_at_call=2)
+    alarms = FakeAlarms({"errors": "OK"})
+    clock.at(30.0, lambda: alarms.states_now.update(errors="ALARM"))
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))], alarms)
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.NEEDS_HUMAN
+    assert "still to restore: 1: 100% on arn:fn:live" in result.message
+    assert clock.time >= 300.0
