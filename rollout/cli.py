@@ -46,6 +46,15 @@ def plan_file_option(function: F) -> F:
     )(function)
 
 
+def endpoint_option(function: F) -> F:
+    """`--endpoint-url`, for commands that reach the state store."""
+    return click.option(
+        "--endpoint-url",
+        envvar="AWS_ENDPOINT_URL",
+        help="The AWS endpoint, e.g. a local emulator.",
+    )(function)
+
+
 @dataclass(frozen=True)
 class ActingOptions:
     """The options shared by the commands that read or change AWS, parsed once."""
@@ -286,7 +295,8 @@ def apply(acting: ActingOptions, yes: bool) -> ExitCode:
 
     clock = SystemClock()
     plan_text = acting.plan_file.read_text(encoding="utf-8")
-    session = RolloutSession.start(open_store(loaded), loaded.plan.name, plan_text, clock)
+    store = open_store(loaded, acting.endpoint_url)
+    session = RolloutSession.start(store, loaded.plan.name, plan_text, clock)
     with session:
         stop_on_signals(session.interrupted, str(acting.plan_file))
         result = apply_plan(loaded, _selection(acting), clock, _event_sink(acting.output), session)
@@ -378,49 +388,55 @@ def resume(acting: ActingOptions) -> ExitCode:
 
 @main.command()
 @plan_file_option
+@endpoint_option
 @click.option("--target", "targets", multiple=True, help="Only this target (repeatable).")
 @click.option("--full", is_flag=True, help="Skip every remaining step and bake: 100% now.")
 @handle_errors
-def promote(plan_file: Path, targets: tuple[str, ...], full: bool) -> ExitCode:
+def promote(
+    plan_file: Path, endpoint_url: str | None, targets: tuple[str, ...], full: bool
+) -> ExitCode:
     """Release a manual pause of the running rollout (--full: go to 100% now)."""
     from rollout import control
     from rollout.plan.load import load_plan
 
-    return _report(control.promote(load_plan(plan_file), targets, full=full))
+    return _report(control.promote(load_plan(plan_file), targets, endpoint_url, full=full))
 
 
 @main.command()
 @plan_file_option
+@endpoint_option
 @handle_errors
-def abort(plan_file: Path) -> ExitCode:
+def abort(plan_file: Path, endpoint_url: str | None) -> ExitCode:
     """Ask the running apply to roll back."""
     from rollout import control
     from rollout.plan.load import load_plan
 
-    return _report(control.abort(load_plan(plan_file)))
+    return _report(control.abort(load_plan(plan_file), endpoint_url))
 
 
 @main.command()
 @plan_file_option
+@endpoint_option
 @click.option("--force", is_flag=True, help="Break the lock (after showing its holder).")
 @handle_errors
-def unlock(plan_file: Path, force: bool) -> ExitCode:
+def unlock(plan_file: Path, endpoint_url: str | None, force: bool) -> ExitCode:
     """Break a stale lock, after showing its holder."""
     from rollout import control
     from rollout.plan.load import load_plan
 
-    return _report(control.unlock(load_plan(plan_file), force=force))
+    return _report(control.unlock(load_plan(plan_file), endpoint_url, force=force))
 
 
 @main.command()
 @plan_file_option
+@endpoint_option
 @handle_errors
-def history(plan_file: Path) -> ExitCode:
+def history(plan_file: Path, endpoint_url: str | None) -> ExitCode:
     """List past rollouts of this plan."""
     from rollout import control
     from rollout.plan.load import load_plan
 
-    return _report(control.history(load_plan(plan_file)))
+    return _report(control.history(load_plan(plan_file), endpoint_url))
 
 
 @main.command()

@@ -52,7 +52,7 @@ def rollback(
     loaded: LoadedPlan, selection: Selection, clock: Clock, say: Callable[[str], None]
 ) -> Report:
     """Restore the recorded routing; a rollout in flight elsewhere is asked to, then checked."""
-    store = open_store(loaded)
+    store = open_store(loaded, selection.endpoint_url)
     name = loaded.plan.name
     holder = store.lock_holder(name)
     if holder is not None:
@@ -94,7 +94,7 @@ def resume(
     on_start: Callable[[RolloutSession], None] = lambda _session: None,
 ) -> Report:
     """Continue a rollout whose process died, from its last recorded step."""
-    store = open_store(loaded)
+    store = open_store(loaded, selection.endpoint_url)
     name = loaded.plan.name
     record = store.read(name)
     if record is None:
@@ -140,9 +140,9 @@ def _wait_for_release(store: StateStore, name: str, clock: Clock) -> bool:
     return True
 
 
-def abort(loaded: LoadedPlan) -> Report:
+def abort(loaded: LoadedPlan, endpoint_url: str | None) -> Report:
     """Ask the running apply to roll back."""
-    store = open_store(loaded)
+    store = open_store(loaded, endpoint_url)
     name = loaded.plan.name
     if _in_flight(store, name) is None:
         return Report(ExitCode.ERROR, [f"no rollout of {name!r} is in flight"])
@@ -150,9 +150,11 @@ def abort(loaded: LoadedPlan) -> Report:
     return Report(ExitCode.OK, [f"asked the running rollout of {name!r} to roll back"])
 
 
-def promote(loaded: LoadedPlan, targets: tuple[str, ...], *, full: bool) -> Report:
+def promote(
+    loaded: LoadedPlan, targets: tuple[str, ...], endpoint_url: str | None, *, full: bool
+) -> Report:
     """Release a manual pause (of the given targets, or all), or go to 100% now with `full`."""
-    store = open_store(loaded)
+    store = open_store(loaded, endpoint_url)
     name = loaded.plan.name
     if _in_flight(store, name) is None:
         return Report(ExitCode.ERROR, [f"no rollout of {name!r} is in flight"])
@@ -170,9 +172,9 @@ def promote(loaded: LoadedPlan, targets: tuple[str, ...], *, full: bool) -> Repo
     return Report(ExitCode.OK, [f"asked the running rollout of {name!r} {said}"])
 
 
-def unlock(loaded: LoadedPlan, *, force: bool) -> Report:
+def unlock(loaded: LoadedPlan, endpoint_url: str | None, *, force: bool) -> Report:
     """Show the lock's holder; with `force`, break the lock."""
-    store = open_store(loaded)
+    store = open_store(loaded, endpoint_url)
     name = loaded.plan.name
     holder = store.lock_holder(name)
     if holder is None:
@@ -184,9 +186,9 @@ def unlock(loaded: LoadedPlan, *, force: bool) -> Report:
     return Report(ExitCode.OK, [*lines, "lock broken"])
 
 
-def history(loaded: LoadedPlan) -> Report:
+def history(loaded: LoadedPlan, endpoint_url: str | None) -> Report:
     """Past rollouts of the plan's name, oldest first."""
-    records = open_store(loaded).history(loaded.plan.name)
+    records = open_store(loaded, endpoint_url).history(loaded.plan.name)
     lines = [
         f"{r.started_at:%Y-%m-%d %H:%M:%S}Z {r.id} {r.status} "
         f"({', '.join(f'{region}: {reg.status}' for region, reg in r.regions.items())})"
@@ -197,7 +199,7 @@ def history(loaded: LoadedPlan) -> Report:
 
 def status(loaded: LoadedPlan, selection: Selection, clock: Clock) -> Report:
     """Live alias routing of every target, and the rollout in flight if any (exit 5)."""
-    store = open_store(loaded)
+    store = open_store(loaded, selection.endpoint_url)
     name = loaded.plan.name
     record = store.read(name)
     holder = store.lock_holder(name)

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rollout.aws.clients import AwsAccess, client, make_session
 from rollout.plan.load import LoadedPlan
-from rollout.state.store import LocalStateStore, StateError, StateStore
+from rollout.state.s3_store import S3StateStore
+from rollout.state.store import LocalStateStore, StateStore
 
 DEFAULT_FOLDER = ".rollout"
 
 
-def open_store(loaded: LoadedPlan) -> StateStore:
+def open_store(loaded: LoadedPlan, endpoint_url: str | None = None) -> StateStore:
     """The plan's state store: local files next to the plan unless it says otherwise."""
     state = loaded.plan.state
     if state.backend == "s3":
-        raise StateError(
-            "the s3 state backend is not built yet; use the local backend (the default)"
+        assert state.bucket is not None and state.lock_table is not None
+        access = AwsAccess(
+            region=state.region or loaded.plan.regions[0],
+            endpoint_url=endpoint_url or loaded.plan.aws.endpoint_url,
+            profile=loaded.plan.aws.profile,
+        )
+        session = make_session(access)
+        return S3StateStore(
+            client(access, "s3", session),
+            client(access, "dynamodb", session),
+            bucket=state.bucket,
+            prefix=state.prefix or "",
+            lock_table=state.lock_table,
         )
     folder = Path(state.path) if state.path else Path(DEFAULT_FOLDER)
     return LocalStateStore(folder if folder.is_absolute() else loaded.base_dir / folder)
