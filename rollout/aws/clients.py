@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,10 +11,11 @@ from botocore.config import Config
 
 # botocore's adaptive mode retries throttling and 5xx with backoff and slows
 # the client down when AWS pushes back; no hand-made retry loop is needed.
+# ROLLOUT_AWS_READ_TIMEOUT shortens the wait for an answer (fault-injection tests).
 RETRIES = Config(
     retries={"mode": "adaptive", "max_attempts": 8},
     connect_timeout=5,
-    read_timeout=30,
+    read_timeout=float(os.environ.get("ROLLOUT_AWS_READ_TIMEOUT", "30")),
 )
 
 

@@ -1,0 +1,89 @@
+"""Rollouts through a proxy that throttles, fails and stalls a share of AWS requests.
+
+Whatever the proxy does, a rollout must end complete (every alias on the new
+version, exit 0) or rolled back (every alias on its recorded routing, exit 3),
+never mixed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.world import World, code_zip
+from tests.faultproxy import Faults, fault_proxy
+
+PLAN = """\
+version: 1
+name: faults
+regions: [us-east-1]
+targets:
+  - name: api
+    lambda: {function: api, alias: live, code: {zip: v2.zip}}
+    strategy: {type: linear, percent: 50, interval: 0.3s}
+    alarms: [api-errors]
+  - name: flow
+    stepfunctions: {state_machine: flow, alias: prod, definition: flow.json}
+    strategy: {type: canary, percent: 20, interval: 0.3s}
+    alarms: [flow-failures]
+alarms: {poll_interval: 0.1s, bake: 0.2s}
+"""
+
+
+def release_through(proxy: str, folder: Path) -> int:
+    """Run `rollout apply` against the proxy in its own process; its exit code."""
+    environment = {**os.environ, "ROLLOUT_AWS_READ_TIMEOUT": "0.5"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rollout",
+            "apply",
+            "--yes",
+            "-f",
+            str(folder / "rollout.yaml"),
+            "--endpoint-url",
+            proxy,
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    (folder / "log").write_text(done.stdout + done.stderr)
+    return done.returncode
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_rollouts_under_ten_percent_faults_end_complete_or_rolled_back(
+    aws_endpoint: str, tmp_path: Path, seed: int
+) -> None:
+    world = World(aws_endpoint)
+    world.function("api")
+    machine = world.state_machine("flow")
+    world.alarm("api-errors")
+    world.alarm("flow-failures")
+    (tmp_path / "v2.zip").write_bytes(code_zip("v2"))
+    (tmp_path / "flow.json").write_text(
+        json.dumps({"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}})
+    )
+    (tmp_path / "rollout.yaml").write_text(PLAN)
+    faults = Faults(throttle=0.04, server_error=0.04, stall=0.02, stall_seconds=1.0, seed=seed)
+
+    with fault_proxy(aws_endpoint, faults) as proxy:
+        code = release_through(proxy, tmp_path)
+
+    api, flow = world.lambda_routing("api"), world.sfn_routing(machine)
+    log = (tmp_path / "log").read_text()
+    assert code in (0, 3), log
+    if code == 0:
+        assert (api, flow) == (("2", {}), {"2": 100}), log
+    else:
+        assert (api, flow) == (("1", {}), {"1": 100}), log
+    assert sum(n for fault, n in faults.counts.items() if fault != "forward") > 0

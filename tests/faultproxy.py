@@ -1,0 +1,131 @@
+"""A fault-injecting HTTP proxy on loopback, between the CLI and moto's server.
+
+It forwards every request, but answers a share of them itself with a 429 or
+a 500, or holds them past the client's read timeout; the choices come from a
+seeded random generator so a failing run can be repeated.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import random
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Faults:
+    """How often each fault happens (0 to 1) and what the proxy has done."""
+
+    throttle: float = 0.0
+    server_error: float = 0.0
+    stall: float = 0.0
+    stall_seconds: float = 2.0
+    seed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    _random: random.Random = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def choose(self) -> str:
+        with self._lock:
+            roll = self._random.random()
+            if roll < self.throttle:
+                fault = "throttle"
+            elif roll < self.throttle + self.server_error:
+                fault = "server_error"
+            elif roll < self.throttle + self.server_error + self.stall:
+                fault = "stall"
+            else:
+                fault = "forward"
+            self.counts[fault] = self.counts.get(fault, 0) + 1
+            return fault
+
+
+def _handler(upstream: str, faults: Faults) -> type[http.server.BaseHTTPRequestHandler]:
+    target = urllib.parse.urlsplit(upstream)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _relay(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            fault = faults.choose()
+            if fault == "throttle":
+                return self._throttle()
+            if fault == "server_error":
+                return self._answer(500, b"", {})
+            if fault == "stall":
+                time.sleep(faults.stall_seconds)  # the client gives up first; AWS never sees it
+                return self._answer(500, b"", {})
+            connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            headers["Host"] = target.netloc
+            connection.request(self.command, self.path, body=body, headers=headers)
+            response = connection.getresponse()
+            payload = response.read()
+            self.send_response(response.status)
+            for key, value in response.getheaders():
+                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            connection.close()
+            return None
+
+        def _throttle(self) -> None:
+            """A throttling answer in the request's own protocol, as AWS would give it."""
+            if "X-Amz-Target" in self.headers:  # JSON protocols: Step Functions, DynamoDB
+                body = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+                return self._answer(400, body, {"Content-Type": "application/x-amz-json-1.0"})
+            if self.path.startswith("/2015-03-31/"):  # Lambda's REST API
+                headers = {"x-amzn-ErrorType": "TooManyRequestsException"}
+                return self._answer(429, b'{"message": "Rate exceeded"}', headers)
+            if "smithy-protocol" in self.headers:  # CloudWatch's CBOR protocol
+                return self._answer(503, b"", {"smithy-protocol": "rpc-v2-cbor"})
+            if "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):  # STS
+                body = (
+                    b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+                    b"<Message>Rate exceeded</Message></Error></ErrorResponse>"
+                )
+                return self._answer(400, body, {"Content-Type": "text/xml"})
+            body = b"<Error><Code>SlowDown</Code><Message>Reduce your rate</Message></Error>"
+            return self._answer(503, body, {"Content-Type": "application/xml"})  # S3
+
+        def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _relay
+
+    return Handler
+
+
+@contextmanager
+def fault_proxy(upstream: str, faults: Faults) -> Iterator[str]:
+    """A proxy in front of `upstream` on a free loopback port; yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(upstream, faults))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
