@@ -50,6 +50,7 @@ class AlarmPolicy:
 
 
 _UNFINISHED = ("published", "shifting", "rolling_back")
+_BACKING_OUT = ("rolling_back", "rolled_back")
 
 
 class _Stop(Exception):
@@ -137,42 +138,43 @@ class RegionRollout:
 
     def run(self) -> RegionResult:
         """Publish, shift and watch; roll back on failure."""
+        return self._release({})
+
+    def resume(self, snapshots: Mapping[str, TargetSnapshot]) -> RegionResult:
+        """Carry on from recorded progress: reuse what was published, check nothing drifted,
+        take the remaining steps; finish a rollback that was under way."""
+        return self._release(snapshots)
+
+    def _release(self, snapshots: Mapping[str, TargetSnapshot]) -> RegionResult:
         self._event(ev.RegionStarted(region=self.region))
         published: dict[str, PublishedVersion] = {}
+        progress: list[_Progress] = []
         try:
             for target in self.targets:
                 target.adapter.check_inputs()
-            self._check_alarms_before_start()
-            progress = self._publish_all(published)
-        except _Stop as stop:
-            return self._finish(stop.outcome, stop.message, published)
-        except Exception as exc:  # no traffic has moved: report, there is nothing to undo
-            return self._finish(Outcome.FAILED_BEFORE_TRAFFIC, _error_text(exc), published)
-        if not progress:
-            outcome = Outcome.SUCCEEDED if published else Outcome.NOTHING_TO_DO
-            return self._finish(outcome, _nothing_message(outcome), published)
-        return self._move(progress, published)
-
-    def resume(self, snapshots: Mapping[str, TargetSnapshot]) -> RegionResult:
-        """Continue from recorded progress: check nothing drifted, then take the remaining steps."""
-        self._event(ev.RegionStarted(region=self.region))
-        progress = [
-            _Progress.restored(self._with_validation(t), snapshots[t.name])
-            for t in self.targets
-            if t.name in snapshots and snapshots[t.name].status in _UNFINISHED
-        ]
-        published = {p.run.name: p.new for p in progress}
-        try:
+            if not snapshots:
+                # When resuming, traffic may have moved: an alarm then means rolling back,
+                # which the shifting loop's first look at the alarms takes care of.
+                self._check_alarms_before_start()
+            self._publish_all(published, progress, snapshots)
             for item in progress:
-                self._read_checked(item)
+                if (
+                    item.index
+                    or item.pending
+                    or not item.last.routing.same_as(item.initial.routing)
+                ):
+                    self._read_checked(item)
         except _Stop as stop:
             return self._finish(stop.outcome, stop.message, published)
         except Exception as exc:
-            return self._finish(Outcome.NEEDS_HUMAN, _error_text(exc), published)
-        if any(snapshots[p.run.name].status in ("rolling_back", "rolled_back") for p in progress):
+            if any(not p.last.routing.same_as(p.initial.routing) for p in progress):
+                return self._finish(*self._roll_back(progress, _error_text(exc)), published)
+            return self._finish(Outcome.FAILED_BEFORE_TRAFFIC, _error_text(exc), published)
+        if any(snapshot.status in _BACKING_OUT for snapshot in snapshots.values()):
             return self._finish(*self._roll_back(progress, "finishing a rollback"), published)
         if not progress:
-            return self._finish(Outcome.SUCCEEDED, "nothing left to do", published)
+            outcome = Outcome.SUCCEEDED if published else Outcome.NOTHING_TO_DO
+            return self._finish(outcome, _nothing_message(outcome), published)
         return self._move(progress, published)
 
     def _move(
@@ -225,14 +227,44 @@ class RegionRollout:
             state == "INSUFFICIENT_DATA" and self.policy.insufficient_data_fails
         )
 
-    def _publish_all(self, published: dict[str, PublishedVersion]) -> list[_Progress]:
+    def _publish_all(
+        self,
+        published: dict[str, PublishedVersion],
+        progress: list[_Progress],
+        snapshots: Mapping[str, TargetSnapshot],
+    ) -> None:
         values: dict[str, str] = {"region": self.region}
-        progress = []
         for target in self.targets:
-            item = self._publish_one(target, values, published)
+            snapshot = snapshots.get(target.name)
+            if snapshot is not None and (snapshot.new_version or snapshot.status == "unchanged"):
+                item = self._reuse(target, snapshot, values, published)
+            else:
+                item = self._publish_one(target, values, published)
             if item is not None:
                 progress.append(item)
-        return progress
+
+    def _reuse(
+        self,
+        target: TargetRun,
+        snapshot: TargetSnapshot,
+        values: dict[str, str],
+        published: dict[str, PublishedVersion],
+    ) -> _Progress | None:
+        """A target an earlier process got to: nothing is published again."""
+        if snapshot.new_version is None:  # it had nothing to publish
+            served = snapshot.last.version if snapshot.last else ""
+            _remember(
+                values, target.name, PublishedVersion(served, target.adapter.version_arn(served))
+            )
+            return None
+        new = PublishedVersion(snapshot.new_version, snapshot.new_version_arn or "")
+        published[target.name] = new
+        _remember(values, target.name, new)
+        if snapshot.status == "creating" and target.adapter.read_alias() is None:
+            self._create_alias(target, new)
+        if snapshot.status in _UNFINISHED:
+            return _Progress.restored(self._with_validation(target), snapshot)
+        return None
 
     def _publish_one(
         self, target: TargetRun, values: dict[str, str], published: dict[str, PublishedVersion]
@@ -241,17 +273,26 @@ class RegionRollout:
         release = adapter.prepare(values)
         alias = release.alias
         if not release.changed and alias is not None:
+            unchanged = TargetSnapshot("unchanged", alias.arn, alias.routing, alias.routing)
+            self.journal.target(self.region, target.name, unchanged)
             self._event(
                 ev.NothingToPublish(region=self.region, target=target.name, summary=release.summary)
             )
             served = alias.routing.version
             _remember(values, target.name, PublishedVersion(served, adapter.version_arn(served)))
-            unchanged = TargetSnapshot("unchanged", alias.arn, alias.routing, alias.routing)
-            self.journal.target(self.region, target.name, unchanged)
             return None
         new = adapter.publish(release, values, self.description)
         published[target.name] = new
         _remember(values, target.name, new)
+        item = None
+        if alias is None:
+            creating = TargetSnapshot("creating", new_version=new.version, new_version_arn=new.arn)
+            self.journal.target(self.region, target.name, creating)
+        else:
+            item = _Progress(
+                self._with_validation(target), alias, alias, alias.routing.version, new
+            )
+            self._record(item, "published")  # the version and the routing to restore
         self._event(
             ev.VersionPublished(
                 region=self.region,
@@ -262,21 +303,20 @@ class RegionRollout:
             )
         )
         if alias is None:
-            self.journal.target(
-                self.region,
-                target.name,
-                TargetSnapshot("created", new_version=new.version, new_version_arn=new.arn),
-            )
-            created = adapter.create_alias(new.version)
-            self._event(
-                ev.AliasCreated(
-                    region=self.region, target=target.name, version=new.version, arn=created.arn
-                )
-            )
-            return None
-        item = _Progress(self._with_validation(target), alias, alias, alias.routing.version, new)
-        self._record(item, "published")  # the routing to restore, before any change
+            self._create_alias(target, new)
         return item
+
+    def _create_alias(self, target: TargetRun, new: PublishedVersion) -> None:
+        created = target.adapter.create_alias(new.version)
+        snapshot = TargetSnapshot(
+            "created", created.arn, None, created.routing, None, None, new.version, new.arn
+        )
+        self.journal.target(self.region, target.name, snapshot)
+        self._event(
+            ev.AliasCreated(
+                region=self.region, target=target.name, version=new.version, arn=created.arn
+            )
+        )
 
     def _with_validation(self, target: TargetRun) -> TargetRun:
         """A before_traffic hook runs while the new version has 0%, whatever the strategy."""
@@ -457,10 +497,15 @@ class RegionRollout:
     # -- going back -------------------------------------------------------------------------
 
     def _roll_back(self, progress: list[_Progress], reason: str) -> tuple[Outcome, str]:
+        # Decided: record it for every target first, so a process that dies from here on
+        # leaves a rollback for `resume` to finish, never a release to carry on with.
+        for item in progress:
+            self._record(item, "rolling_back")
         self._event(ev.RollbackStarted(region=self.region, reason=reason))
         failures = []
         for item in progress:
             if item.last.routing.same_as(item.initial.routing):
+                self._record(item, "rolled_back")
                 continue
             failure = self._restore_with_retries(item)
             if failure is not None:

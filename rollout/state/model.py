@@ -20,7 +20,14 @@ RolloutStatus = Literal[
     "in_progress", "succeeded", "rolled_back", "needs_human", "failed", "nothing_to_do"
 ]
 TargetStatus = Literal[
-    "published", "shifting", "done", "rolling_back", "rolled_back", "unchanged", "created"
+    "published",
+    "shifting",
+    "done",
+    "rolling_back",
+    "rolled_back",
+    "unchanged",
+    "creating",
+    "created",
 ]
 
 
