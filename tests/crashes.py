@@ -119,7 +119,10 @@ class Release:
                 shifts += 1
                 if point.alarm_after_shifts and shifts == point.alarm_after_shifts:
                     self.world.set_alarm("api-errors", "ALARM")
-            if event["event"] == point.kind and point.target in (None, event.get("target")):
+            if point.kind in ("any", event["event"]) and point.target in (
+                None,
+                event.get("target"),
+            ):
                 seen += 1
                 if seen == point.nth:
                     os.killpg(process.pid, signal.SIGKILL)
