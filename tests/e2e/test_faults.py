@@ -7,7 +7,6 @@ never mixed.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.world import World, code_zip
+from tests.crashes import Release
 from tests.faultproxy import Faults, fault_proxy
 
 PLAN = """\
@@ -64,26 +63,14 @@ def release_through(proxy: str, folder: Path) -> int:
 def test_rollouts_under_ten_percent_faults_end_complete_or_rolled_back(
     aws_endpoint: str, tmp_path: Path, seed: int
 ) -> None:
-    world = World(aws_endpoint)
-    world.function("api")
-    machine = world.state_machine("flow")
-    world.alarm("api-errors")
-    world.alarm("flow-failures")
-    (tmp_path / "v2.zip").write_bytes(code_zip("v2"))
-    (tmp_path / "flow.json").write_text(
-        json.dumps({"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}})
-    )
+    release = Release.create(aws_endpoint, tmp_path)
     (tmp_path / "rollout.yaml").write_text(PLAN)
     faults = Faults(throttle=0.04, server_error=0.04, stall=0.02, stall_seconds=1.0, seed=seed)
 
     with fault_proxy(aws_endpoint, faults) as proxy:
         code = release_through(proxy, tmp_path)
 
-    api, flow = world.lambda_routing("api"), world.sfn_routing(machine)
     log = (tmp_path / "log").read_text()
     assert code in (0, 3), log
-    if code == 0:
-        assert (api, flow) == (("2", {}), {"2": 100}), log
-    else:
-        assert (api, flow) == (("1", {}), {"1": 100}), log
+    assert release.at_new() if code == 0 else release.at_old(), (release.routings(), log)
     assert sum(n for fault, n in faults.counts.items() if fault != "forward") > 0
