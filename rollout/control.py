@@ -101,7 +101,7 @@ def resume(
         return _no_record(name)
     if record.status != "in_progress":
         return Report(
-            ExitCode.OK if record.status in ("succeeded", "nothing_to_do") else ExitCode.ERROR,
+            ExitCode.OK,
             [
                 f"the last rollout of {name!r} ({record.id}) ended: {record.status}; "
                 "nothing to resume"

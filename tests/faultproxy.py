@@ -7,6 +7,7 @@ seeded random generator so a failing run can be repeated.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import random
@@ -59,6 +60,11 @@ def _handler(upstream: str, faults: Faults) -> type[http.server.BaseHTTPRequestH
             pass
 
         def _relay(self) -> None:
+            # A client that gave up waiting (as a stall intends) has closed its end.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._forward_or_fail()
+
+        def _forward_or_fail(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             fault = faults.choose()
