@@ -5,8 +5,10 @@ A hook's failure is an outcome, not an exception: the engine decides what it mea
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import urllib.error
 import urllib.request
@@ -21,6 +23,8 @@ from rollout.plan.placeholders import render_known
 
 ClientFactory = Callable[[str, float], Any]  # (service, read timeout in s) -> boto3 client
 _OUTPUT_TAIL = 300
+_SLICE = 0.2  # how often a running command hook checks for a timeout or an interrupt
+_GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL
 
 
 def hook_values(context: HookContext) -> dict[str, str]:
@@ -48,10 +52,17 @@ def hook_environment(context: HookContext) -> dict[str, str]:
 class PlanHookRunner:
     """Runs hooks; AWS hooks use clients of the target's region from `clients`."""
 
-    def __init__(self, clients: ClientFactory, clock: Clock, workdir: Path) -> None:
+    def __init__(
+        self,
+        clients: ClientFactory,
+        clock: Clock,
+        workdir: Path,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.clients = clients
         self.clock = clock
         self.workdir = workdir
+        self.cancelled = cancelled
 
     def run(self, hook: Hook, context: HookContext) -> HookOutcome:
         """Run one hook to completion or its timeout."""
@@ -70,22 +81,33 @@ class PlanHookRunner:
 
     def _command(self, command: str, context: HookContext, timeout: float) -> HookOutcome:
         rendered = render_known(command, hook_values(context))
-        try:
-            done = subprocess.run(
-                rendered,
-                shell=True,
-                cwd=self.workdir,
-                env={**os.environ, **hook_environment(context)},
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return HookOutcome(False, f"timed out after {timeout:g}s")
-        tail = (done.stdout + done.stderr).strip()[-_OUTPUT_TAIL:]
-        if done.returncode != 0:
-            return HookOutcome(False, f"exit {done.returncode}: {tail}")
+        # Its own session: Ctrl-C reaches rollout, which decides when the hook must stop.
+        process = subprocess.Popen(
+            rendered,
+            shell=True,
+            cwd=self.workdir,
+            env={**os.environ, **hook_environment(context)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        waited = 0.0
+        while True:
+            try:
+                output, _ = process.communicate(timeout=_SLICE)
+                break
+            except subprocess.TimeoutExpired:
+                waited += _SLICE
+            if self.cancelled():
+                _stop(process)
+                return HookOutcome(False, "stopped: the rollout was interrupted")
+            if waited >= timeout:
+                _stop(process)
+                return HookOutcome(False, f"timed out after {timeout:g}s")
+        tail = output.strip()[-_OUTPUT_TAIL:]
+        if process.returncode != 0:
+            return HookOutcome(False, f"exit {process.returncode}: {tail}")
         return HookOutcome(True, tail or "exit 0")
 
     def _lambda(self, function: str, context: HookContext, timeout: float) -> HookOutcome:
@@ -112,10 +134,22 @@ class PlanHookRunner:
             status = client.describe_execution(executionArn=started["executionArn"])["status"]
             if status != "RUNNING":
                 return HookOutcome(status == "SUCCEEDED", f"execution {status}")
-            if self.clock.monotonic() >= deadline:
+            if self.clock.monotonic() >= deadline or self.cancelled():
                 client.stop_execution(executionArn=started["executionArn"], cause="rollout timeout")
                 return HookOutcome(False, f"execution still running after {timeout:g}s")
             self.clock.sleep(1.0)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Ask a hook's process group to end, then make it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.communicate(timeout=_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
 
 
 def _names_target(name_or_arn: str, context: HookContext, kind: str) -> bool:

@@ -6,6 +6,7 @@ engine sees ports, the CLI sees `apply_plan` and its result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,11 +130,11 @@ class RegionWiring:
     def alarms(self) -> CloudWatchAlarms:
         return CloudWatchAlarms(self.client("cloudwatch"))
 
-    def hooks(self) -> PlanHookRunner:
+    def hooks(self, cancelled: Callable[[], bool]) -> PlanHookRunner:
         def hook_client(service: str, read_timeout: float) -> Any:
             return client(self.access, service, read_timeout=read_timeout)
 
-        return PlanHookRunner(hook_client, self.clock, self.loaded.base_dir)
+        return PlanHookRunner(hook_client, self.clock, self.loaded.base_dir, cancelled)
 
 
 def _code_source(
@@ -152,6 +153,10 @@ def _code_source(
     if code.image_uri is not None:
         return LambdaCodeSource(image_uri=render_known(code.image_uri, values))
     return LambdaCodeSource(version=code.version)
+
+
+def _never() -> bool:
+    return False
 
 
 def region_engine(
@@ -177,7 +182,7 @@ def region_engine(
         clock=clock,
         policy=policy,
         emit=emit,
-        hooks=wiring.hooks(),
+        hooks=wiring.hooks(session.abort_requested if session else _never),
         description=f"rollout {session.record.id}" if session else "rollout",
     )
     if session is not None:

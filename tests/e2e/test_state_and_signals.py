@@ -98,9 +98,11 @@ def test_a_signal_mid_rollout_rolls_back_and_exits_3(
 def test_a_second_ctrl_c_stops_at_once_and_says_how_to_finish(
     world: World, aws_endpoint: str, tmp_path: Path
 ) -> None:
-    # A hook that ignores Ctrl-C, so the first one cannot end the rollout before the second.
+    # A hook that ignores being stopped, so the first Ctrl-C cannot end the rollout quickly.
     (tmp_path / "stubborn.py").write_text(
-        "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "import signal, time\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         "open('hook-ready', 'w').close()\ntime.sleep(30)\n"
     )
     hooks = f"    hooks:\n      after_traffic: {{command: '{sys.executable} stubborn.py'}}\n"
@@ -117,6 +119,21 @@ def test_a_second_ctrl_c_stops_at_once_and_says_how_to_finish(
     log = (tmp_path / "log").read_text()
     assert "stopped at once" in log and "rollout rollback -f" in log
     assert run_cli(["rollback", "-f", str(plan), "--endpoint-url", aws_endpoint]).exit_code == 3
+    assert world.lambda_routing("api") == ("1", {})
+
+
+def test_ctrl_c_during_a_long_hook_stops_the_hook_and_rolls_back(
+    world: World, aws_endpoint: str, tmp_path: Path
+) -> None:
+    hooks = "    hooks:\n      after_traffic: {command: 'touch hook-ready; sleep 60'}\n"
+    plan = lambda_plan(tmp_path, "AllAtOnce", extra=hooks)
+    process = start_apply(plan, aws_endpoint, tmp_path / "log")
+    wait_until((tmp_path / "hook-ready").exists)
+
+    os.killpg(process.pid, signal.SIGINT)
+
+    assert process.wait(20) == 3, (tmp_path / "log").read_text()
+    assert "stopped: the rollout was interrupted" in (tmp_path / "log").read_text()
     assert world.lambda_routing("api") == ("1", {})
 
 
