@@ -6,9 +6,13 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from rollout.aws.errors import aws_call
+from botocore.exceptions import BotoCoreError, ClientError
 
 BATCH = 100  # DescribeAlarms takes at most 100 names
+
+
+class AlarmReadError(Exception):
+    """CloudWatch could not be read; str() names the region and AWS's message."""
 
 
 class CloudWatchAlarms:
@@ -21,7 +25,9 @@ class CloudWatchAlarms:
 
     def __init__(self, cloudwatch_client: Any, region: str = "") -> None:
         self.client = cloudwatch_client
-        self.region = region
+        self.region = region or str(
+            getattr(getattr(cloudwatch_client, "meta", None), "region_name", "")
+        )
         self.calls = 0
 
     def states(self, names: Sequence[str]) -> Mapping[str, str]:
@@ -44,9 +50,19 @@ class CloudWatchAlarms:
             self.calls += 1
             with self._count_lock:
                 CloudWatchAlarms.total_calls += 1
-            # The server cannot filter by StateValue with AlarmNames everywhere; read each state.
-            with aws_call("DescribeAlarms", f"alarms in {self.region or 'this region'}"):
+            try:
                 page = self.client.describe_alarms(**arguments)
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                raise AlarmReadError(
+                    f"DescribeAlarms in {self.region or 'this region'} failed: "
+                    f"{error.get('Code', '')}: {error.get('Message') or exc}"
+                ) from exc
+            except BotoCoreError as exc:
+                raise AlarmReadError(
+                    f"DescribeAlarms in {self.region or 'this region'} failed: {exc}"
+                ) from exc
+            # moto ignores a StateValue filter given with AlarmNames: read each alarm's state.
             for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
                 found[str(alarm["AlarmName"])] = str(alarm["StateValue"])
             token = page.get("NextToken")

@@ -18,15 +18,17 @@ def error_code(exc: ClientError) -> str:
 
 
 @contextmanager
-def aws_call(operation: str, resource: str) -> Iterator[None]:
-    """Re-raise AWS failures of `operation` on `resource` as TargetError."""
+def aws_call(operation: str, resource: str, *, alias_write: bool = False) -> Iterator[None]:
+    """Re-raise AWS failures of `operation` on `resource` as TargetError.
+
+    On an alias write, AWS's refusal of a stale revision becomes AliasConflictError.
+    """
     try:
         yield
     except ClientError as exc:
         message = exc.response.get("Error", {}).get("Message") or str(exc)
-        kind: Callable[[str], TargetError] = (
-            AliasConflictError if error_code(exc) in CONFLICT_CODES else TargetError
-        )
+        conflict = alias_write and error_code(exc) in CONFLICT_CODES
+        kind: Callable[[str], TargetError] = AliasConflictError if conflict else TargetError
         raise kind(f"{operation} on {resource} failed: {error_code(exc)}: {message}") from exc
     except BotoCoreError as exc:
         raise TargetError(f"{operation} on {resource} failed: {exc}") from exc

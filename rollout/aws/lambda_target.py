@@ -68,14 +68,18 @@ class LambdaTargetAdapter:
         self.s3 = s3_client
         self._package: bytes | None = None
         self._function_arn: str | None = None
+        self._latest_sha: str | None = None  # $LATEST's code as prepare saw it
 
     @property
     def resource(self) -> str:
+        """`function:alias (region)`, as errors name the target."""
         return f"{self.function}:{self.alias} ({self.region})"
 
-    def _call(self, operation: str, method: str, **arguments: Any) -> Any:
+    def _call(
+        self, operation: str, method: str, *, alias_write: bool = False, **arguments: Any
+    ) -> Any:
         self.pacer.acquire()
-        with aws_call(operation, self.resource):
+        with aws_call(operation, self.resource, alias_write=alias_write):
             return getattr(self.client, method)(**arguments)
 
     def check_inputs(self) -> None:
@@ -123,6 +127,8 @@ class LambdaTargetAdapter:
                 except OSError as exc:
                     raise TargetError(f"cannot read {code.zip_path}: {exc.strerror}") from None
             else:
+                if self.s3 is None:
+                    raise TargetError(f"{self.resource}: code in S3 needs an S3 client")
                 arguments = {"Bucket": code.s3_bucket, "Key": code.s3_key}
                 if code.s3_version:
                     arguments["VersionId"] = code.s3_version
@@ -164,7 +170,8 @@ class LambdaTargetAdapter:
         if self.code.zip_path is not None or self.code.s3_bucket is not None:
             return code_sha256(self._package_bytes())
         latest = self._call("GetFunction", "get_function", FunctionName=self.function)
-        return str(latest["Configuration"]["CodeSha256"])
+        self._latest_sha = str(latest["Configuration"]["CodeSha256"])
+        return self._latest_sha
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -197,7 +204,9 @@ class LambdaTargetAdapter:
                     FunctionName=self.function, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
                 )
         else:
-            sha = self._wanted_sha()
+            # The precondition is the code prepare compared, so a later change to $LATEST
+            # makes Lambda refuse rather than publish code nobody looked at.
+            sha = self._latest_sha or self._wanted_sha()
         published = self._call(
             "PublishVersion",
             "publish_version",
@@ -237,5 +246,5 @@ class LambdaTargetAdapter:
         }
         if expected.revision:
             arguments["RevisionId"] = expected.revision
-        got = self._call("UpdateAlias", "update_alias", **arguments)
+        got = self._call("UpdateAlias", "update_alias", alias_write=True, **arguments)
         return AliasState(str(got["AliasArn"]), routing, got.get("RevisionId"))

@@ -44,11 +44,12 @@ class StepFunctionsTargetAdapter:
         self.definition_path = definition_path
         self.region = region
         self._machine_arn: str | None = state_machine if state_machine.startswith("arn:") else None
-        self._definition: dict[str, Any] | None = None
 
     @property
     def resource(self) -> str:
-        return f"{self.state_machine}:{self.alias} ({self.region})"
+        """`machine:alias (region)`, as errors name the target."""
+        name = self.state_machine.rsplit(":", 1)[-1]
+        return f"{name}:{self.alias} ({self.region})"
 
     @property
     def machine_arn(self) -> str:
@@ -65,16 +66,20 @@ class StepFunctionsTargetAdapter:
 
     @property
     def alias_arn(self) -> str:
+        """The alias's ARN: the state machine's, then `:alias`."""
         return f"{self.machine_arn}:{self.alias}"
 
     def _call(self, operation: str, method: str, **arguments: Any) -> Any:
         with aws_call(operation, self.resource):
             return getattr(self.client, method)(**arguments)
 
-    def _write(self, operation: str, method: str, **arguments: Any) -> Any:
-        # Step Functions' version and alias APIs refill slowly; pace the writes.
+    def _write(
+        self, operation: str, method: str, *, alias_write: bool = False, **arguments: Any
+    ) -> Any:
+        # Step Functions' version and alias writes refill slowly; pace them.
         self.pacer.acquire()
-        return self._call(operation, method, **arguments)
+        with aws_call(operation, self.resource, alias_write=alias_write):
+            return getattr(self.client, method)(**arguments)
 
     def check_inputs(self) -> None:
         """The definition must parse, whatever versions earlier targets will publish."""
@@ -88,7 +93,8 @@ class StepFunctionsTargetAdapter:
         try:
             got = self.client.describe_state_machine_alias(stateMachineAliasArn=self.alias_arn)
         except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
+            # Step Functions names it ResourceNotFound, without Lambda's "Exception".
+            if error_code(exc) in ("ResourceNotFound", "ResourceNotFoundException"):
                 return None
             with aws_call("DescribeStateMachineAlias", self.resource):
                 raise
@@ -131,7 +137,6 @@ class StepFunctionsTargetAdapter:
     def prepare(self, values: Mapping[str, str]) -> Release:
         """Decide, before any write, whether the alias already serves this definition."""
         wanted = self._parsed_definition(values) if self.definition_path else None
-        self._definition = wanted
         alias = self.read_alias()
         if alias is None:
             return Release(None, True, "first deploy: the alias does not exist yet")
@@ -154,7 +159,7 @@ class StepFunctionsTargetAdapter:
     ) -> PublishedVersion:
         """Publish the new definition (or the state machine's current one) as a version."""
         if self.definition_path is not None:
-            definition = self._definition or self._parsed_definition(values)
+            definition = self._parsed_definition(values)
             got = self._write(
                 "UpdateStateMachine",
                 "update_state_machine",
@@ -189,23 +194,32 @@ class StepFunctionsTargetAdapter:
 
     def update_alias(self, routing: AliasRouting, expected: AliasState) -> AliasState:
         """Set the routing: the base version gets what the others do not."""
-        entries = [
-            {
-                "stateMachineVersionArn": routing.version,
-                "weight": _whole(routing.weight_of(routing.version)),
-            }
-        ]
-        entries += [
-            {"stateMachineVersionArn": arn, "weight": _whole(weight)}
+        # The additional weights first, so a refusal names the weight the caller asked for.
+        others = [
+            {"stateMachineVersionArn": arn, "weight": self._whole(weight)}
             for arn, weight in routing.additional
         ]
+        base = {
+            "stateMachineVersionArn": routing.version,
+            "weight": self._whole(routing.weight_of(routing.version)),
+        }
+        entries = [base, *others]
         self._write(
             "UpdateStateMachineAlias",
             "update_state_machine_alias",
+            alias_write=True,
             stateMachineAliasArn=self.alias_arn,
             routingConfiguration=entries,
         )
         return AliasState(self.alias_arn, routing, expected.revision)
+
+    def _whole(self, weight: Decimal) -> int:
+        if weight % 1 != 0 or not 0 <= weight <= HUNDRED:
+            raise TargetError(
+                f"UpdateStateMachineAlias on {self.resource}: Step Functions takes "
+                f"whole-number weights, not {weight}%"
+            )
+        return int(weight)
 
 
 class _StandInValues(dict[str, str]):
@@ -217,9 +231,3 @@ class _StandInValues(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return f"arn:aws:placeholder:{key}"
-
-
-def _whole(weight: Decimal) -> int:
-    if weight % 1 != 0 or not 0 <= weight <= HUNDRED:
-        raise TargetError(f"Step Functions aliases take whole-number weights, not {weight}")
-    return int(weight)
