@@ -92,17 +92,18 @@ class SandboxWorld:
         if alias:
             self.lam.create_alias(FunctionName=name, Name=alias, FunctionVersion=version)
 
-    def state_machine(self, name: str, *, alias: str = "prod") -> str:
-        """A state machine at version 1 behind `alias`; returns its ARN."""
+    def state_machine(self, name: str, *, alias: str | None = "prod") -> str:
+        """A state machine at version 1, behind `alias` when given; returns its ARN."""
         created = self.sfn.create_state_machine(
             name=name, definition=json.dumps(FIRST_DEFINITION), roleArn=self.role, publish=True
         )
-        self.sfn.create_state_machine_alias(
-            name=alias,
-            routingConfiguration=[
-                {"stateMachineVersionArn": created["stateMachineVersionArn"], "weight": 100}
-            ],
-        )
+        if alias is not None:
+            self.sfn.create_state_machine_alias(
+                name=alias,
+                routingConfiguration=[
+                    {"stateMachineVersionArn": created["stateMachineVersionArn"], "weight": 100}
+                ],
+            )
         return str(created["stateMachineArn"])
 
     def alarm(self, name: str, state: str = "OK") -> None:

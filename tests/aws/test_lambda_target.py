@@ -62,15 +62,16 @@ def test_first_deploy_publishes_and_creates_the_alias(aws: MotoAws, tmp_path: Pa
     published = target.publish(release, {}, "first release")
     created = target.create_alias(published.version)
 
-    assert published.version == "1"
-    assert published.arn.endswith(":function:api:1")
-    assert target.version_arn("1") == published.arn
+    # The sandbox's function already has version 1, published before any alias existed.
+    assert published.version == "2"
+    assert published.arn.endswith(":function:api:2")
+    assert target.version_arn("2") == published.arn
     read = target.read_alias()
     assert read is not None
-    assert read.routing == AliasRouting("1") == created.routing
+    assert read.routing == AliasRouting("2") == created.routing
     assert read.arn == created.arn and read.arn.endswith(":function:api:live")
     assert read.revision
-    described = aws.lam.get_function(FunctionName="api", Qualifier="1")["Configuration"]
+    described = aws.lam.get_function(FunctionName="api", Qualifier="2")["Configuration"]
     assert described["Description"] == "first release"
 
 

@@ -23,12 +23,14 @@ class FakeClock:
 
     def __init__(self) -> None:
         self.time = 0.0
+        self.sleeps: list[float] = []
         self.timers: list[tuple[float, Callable[[], None]]] = []
 
     def monotonic(self) -> float:
         return self.time
 
     def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
         self.time += max(seconds, 0.0)
         due = [t for t in self.timers if t[0] <= self.time]
         self.timers = [t for t in self.timers if t[0] > self.time]
