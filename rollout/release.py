@@ -17,9 +17,10 @@ from rollout.aws.lambda_target import LambdaCodeSource, LambdaTargetAdapter
 from rollout.aws.pacing import RequestPacer
 from rollout.aws.stepfunctions_target import StepFunctionsTargetAdapter
 from rollout.engine import events as ev
+from rollout.engine.alarm_watch import AlarmPolicy
 from rollout.engine.outcome import RegionResult
 from rollout.engine.ports import Clock, TargetAdapter
-from rollout.engine.region import AlarmPolicy, RegionRollout, TargetRun
+from rollout.engine.region import RegionRollout, TargetRun
 from rollout.engine.waves import RolloutResult, run_waves, stamped_sink
 from rollout.hooks import PlanHookRunner
 from rollout.plan.load import LoadedPlan

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from rollout.engine import events as ev
+from rollout.engine.alarm_watch import AlarmPolicy, AlarmWatch
 from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.ports import (
     AlarmReader,
@@ -39,14 +40,6 @@ class TargetRun:
     alarms: tuple[str, ...] = ()
     before_traffic: Hook | None = None
     after_traffic: Hook | None = None
-
-
-@dataclass(frozen=True)
-class AlarmPolicy:
-    """How often alarms are read, and whether INSUFFICIENT_DATA fails the release."""
-
-    poll_seconds: float
-    insufficient_data_fails: bool = False
 
 
 _UNFINISHED = ("published", "shifting", "rolling_back")
@@ -127,8 +120,7 @@ class RegionRollout:
     journal: Journal = field(default_factory=NullJournal)
     rollback_deadline_seconds: float = 300.0
     description: str = "rollout"
-    _alarm_states: dict[str, str] = field(default_factory=dict)
-    _last_poll: float = 0.0
+    _alarm_watch: AlarmWatch | None = None
 
     def _event(self, event: ev.Event) -> None:
         self.emit(event)
@@ -199,33 +191,19 @@ class RegionRollout:
 
     # -- before any change -------------------------------------------------------------
 
-    def _watched(self) -> list[str]:
-        return sorted({name for target in self.targets for name in target.alarms})
+    @property
+    def _watch(self) -> AlarmWatch:
+        if self._alarm_watch is None:
+            names = sorted({name for target in self.targets for name in target.alarms})
+            self._alarm_watch = AlarmWatch(
+                self.region, names, self.alarms, self.policy, self.clock, self._event
+            )
+        return self._alarm_watch
 
     def _check_alarms_before_start(self) -> None:
-        names = self._watched()
-        if not names:
-            return
-        states = dict(self.alarms.states(names))
-        self._event(ev.AlarmsChecked(region=self.region, states=tuple(sorted(states.items()))))
-        missing = [name for name in names if name not in states]
-        if missing:
-            raise _Stop(
-                Outcome.FAILED_BEFORE_TRAFFIC,
-                f"watched alarm(s) do not exist: {', '.join(missing)}",
-            )
-        firing = [name for name in names if self._is_failing(states[name])]
-        if firing:
-            raise _Stop(
-                Outcome.FAILED_BEFORE_TRAFFIC,
-                f"refusing to start: alarm(s) {', '.join(f'{n} ({states[n]})' for n in firing)}",
-            )
-        self._alarm_states = states
-
-    def _is_failing(self, state: str) -> bool:
-        return state == "ALARM" or (
-            state == "INSUFFICIENT_DATA" and self.policy.insufficient_data_fails
-        )
+        problem = self._watch.problem_before_start()
+        if problem:
+            raise _Stop(Outcome.FAILED_BEFORE_TRAFFIC, problem)
 
     def _publish_all(
         self,
@@ -333,7 +311,7 @@ class RegionRollout:
             self._poll_alarms()
             for item in progress:
                 # Shifting many targets at AWS's pace takes a while: keep watching meanwhile.
-                if self.clock.monotonic() - self._last_poll >= self.policy.poll_seconds:
+                if self._watch.due():
                     self._poll_alarms()
                 self._advance(item)
             self.clock.sleep(self._seconds_to_next_wake(progress))
@@ -350,24 +328,9 @@ class RegionRollout:
         return max(0.0, wake - now)
 
     def _poll_alarms(self) -> None:
-        self._last_poll = self.clock.monotonic()
-        names = self._watched()
-        if not names:
-            return
-        states = self.alarms.states(names)
-        for name in names:
-            state = states.get(name, "MISSING")
-            previous = self._alarm_states.get(name)
-            if state != previous:
-                self._event(
-                    ev.AlarmChanged(region=self.region, alarm=name, previous=previous, state=state)
-                )
-                self._alarm_states[name] = state
-        failing = [name for name in names if self._is_failing(self._alarm_states[name])]
-        missing = [name for name in names if self._alarm_states[name] == "MISSING"]
-        if failing or missing:
-            what = ", ".join(f"{n} ({self._alarm_states[n]})" for n in failing + missing)
-            raise _Stop(Outcome.ROLLED_BACK, f"alarm {what}")
+        problem = self._watch.problem_now()
+        if problem:
+            raise _Stop(Outcome.ROLLED_BACK, problem)
 
     def _advance(self, item: _Progress) -> None:
         if self.full_promotion_requested():

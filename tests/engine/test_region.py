@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from rollout.engine.alarm_watch import AlarmPolicy
 from rollout.engine.outcome import Outcome
 from rollout.engine.ports import TargetError
-from rollout.engine.region import AlarmPolicy, RegionRollout, TargetRun
+from rollout.engine.region import RegionRollout, TargetRun
 from rollout.engine.routing import AliasRouting, AliasState
 from rollout.plan.model import Hook
 from strategies import canary, codedeploy, linear
