@@ -126,6 +126,13 @@ def _lock_held_error() -> type[Exception]:
     return LockHeldError
 
 
+def _aws_errors() -> tuple[type[Exception], ...]:
+    from rollout.aws.alarms import AlarmReadError
+    from rollout.engine.ports import TargetError
+
+    return (TargetError, AlarmReadError)
+
+
 def _state_error() -> type[Exception]:
     from rollout.state.store import StateError
 
@@ -159,6 +166,10 @@ def handle_errors(function: F) -> F:
             code = ExitCode.NEEDS_HUMAN
         except _state_error() as exc:
             click.echo(f"error: state store: {exc}", err=True)
+            code = ExitCode.ERROR
+        except _aws_errors() as exc:
+            # Outside a release's own handling (status, plan, rollback's reads): nothing moved.
+            click.echo(f"error: {exc}", err=True)
             code = ExitCode.ERROR
         except NotImplementedYetError as exc:
             click.echo(f"rollout {context.info_name}: not implemented yet ({exc})", err=True)

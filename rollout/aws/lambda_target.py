@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from rollout.aws.errors import aws_call, error_code
 from rollout.aws.pacing import RequestPacer
@@ -99,6 +99,8 @@ class LambdaTargetAdapter:
                 return None
             with aws_call("GetAlias", self.resource):
                 raise
+        except BotoCoreError as exc:  # no credentials, no connection: nothing was read
+            raise TargetError(f"GetAlias on {self.resource} failed: {exc}") from exc
         weights = (got.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
         additional = tuple(
             (str(version), (Decimal(str(weight)) * HUNDRED).quantize(CENT))

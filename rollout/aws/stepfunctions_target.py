@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from rollout.aws.errors import aws_call, error_code
 from rollout.aws.pacing import RequestPacer
@@ -98,6 +98,10 @@ class StepFunctionsTargetAdapter:
                 return None
             with aws_call("DescribeStateMachineAlias", self.resource):
                 raise
+        except BotoCoreError as exc:  # no credentials, no connection: nothing was read
+            raise TargetError(
+                f"DescribeStateMachineAlias on {self.resource} failed: {exc}"
+            ) from exc
         entries = [
             (str(e["stateMachineVersionArn"]), int(e["weight"]))
             for e in got["routingConfiguration"]

@@ -56,3 +56,13 @@ def test_live_plan_fails_on_a_missing_alarm(aws_endpoint: str, tmp_path: Path) -
 
     assert code == 1
     assert "problem: us-east-1: watched alarm api-errors does not exist" in out
+
+
+def test_an_unreachable_endpoint_is_a_one_line_error(tmp_path: Path) -> None:
+    path = lambda_plan(tmp_path, "AllAtOnce")
+
+    code, out = plan(path, "http://127.0.0.1:9")
+
+    assert code == 1
+    assert "Traceback" not in out and "internal error" not in out
+    assert "error: " in out and "127.0.0.1:9" in out
