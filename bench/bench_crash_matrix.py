@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rollout.sandbox import emulator
 from tests.crashes import KillPoint, Release
-from tests.e2e.test_faults import PLAN, release_through
+from tests.e2e.test_faults import release_through
 from tests.faultproxy import Faults, fault_proxy
 
 EVENTS_IN_A_RUN = 24  # about as many events as an uninterrupted release emits
@@ -67,7 +67,6 @@ def one_faulty_release(endpoint: str, seed: int) -> tuple[bool, str]:
     reset(endpoint)
     folder = Path(tempfile.mkdtemp())
     release = Release.create(endpoint, folder)
-    (folder / "rollout.yaml").write_text(PLAN.replace("name: faults", "name: crash"))
     faults = Faults(throttle=0.04, server_error=0.04, stall=0.02, stall_seconds=1.0, seed=seed)
     with fault_proxy(endpoint, faults) as proxy:
         code = release_through(proxy, folder)

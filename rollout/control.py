@@ -17,7 +17,7 @@ from rollout.release import RegionWiring, Selection, chosen_targets
 from rollout.state.backends import open_store
 from rollout.state.model import RolloutRecord
 from rollout.state.session import RolloutSession
-from rollout.state.store import LockHeldError, StateStore
+from rollout.state.store import LockHeldError, StateStore, holder_is_dead
 
 WAIT_FOR_HOLDER_SECONDS = 600.0
 
@@ -55,22 +55,18 @@ def rollback(
     store = open_store(loaded, selection.endpoint_url)
     name = loaded.plan.name
     holder = store.lock_holder(name)
-    if holder is not None:
-        try:
-            store.acquire_lock(name, holder)  # only to learn whether the holder is alive
-        except LockHeldError as held:
-            if not held.dead:
-                say(f"asking the running rollout to roll back: {holder.describe()}")
-                _request(store, name, abort=True)
-                if not _wait_for_release(store, name, clock):
-                    return Report(
-                        ExitCode.NEEDS_HUMAN,
-                        [f"the running rollout did not finish within {WAIT_FOR_HOLDER_SECONDS:g}s"],
-                    )
+    if holder is not None and not holder_is_dead(holder):
+        say(f"asking the running rollout to roll back: {holder.describe()}")
+        _request(store, name, abort=True)
+        if not _wait_for_release(store, name, clock):
+            return Report(
+                ExitCode.NEEDS_HUMAN,
+                [f"the running rollout did not finish within {WAIT_FOR_HOLDER_SECONDS:g}s"],
+            )
     record = store.read(name)
     if record is None:
         return _no_record(name)
-    session = RolloutSession.reopen(store, record, clock)
+    session = RolloutSession(store, record, clock)
     _take_lock(store, session, say)
     try:
         results = roll_back_plan(loaded, selection, clock, session)
@@ -107,7 +103,7 @@ def resume(
                 "nothing to resume"
             ],
         )
-    session = RolloutSession.reopen(store, record, clock)
+    session = RolloutSession(store, record, clock)
     _take_lock(store, session, say)
     on_start(session)
     try:

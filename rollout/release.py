@@ -7,7 +7,7 @@ engine sees ports, the CLI sees `apply_plan` and its result.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -184,14 +184,17 @@ def region_engine(
         policy=policy,
         emit=emit,
         hooks=wiring.hooks(session.abort_requested if session else _never),
-        description=f"rollout {session.record.id}" if session else "rollout",
     )
-    if session is not None:
-        engine.journal = session
-        engine.abort_requested = session.abort_requested
-        engine.promoted = session.promoted_counter()
-        engine.full_promotion_requested = session.full_promotion_requested
-    return engine
+    if session is None:
+        return engine
+    return replace(
+        engine,
+        journal=session,
+        abort_requested=session.abort_requested,
+        promoted=session.promoted_counter(),
+        full_promotion_requested=session.full_promotion_requested,
+        description=f"rollout {session.record.id}",
+    )
 
 
 def apply_plan(

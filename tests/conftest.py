@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+from rollout.sandbox import emulator
+
+FAKE_SETTINGS = {"AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
 @pytest.fixture
@@ -33,15 +28,11 @@ def write_plan(tmp_path: Path) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """moto's threaded server on a free loopback port, for the whole test session; its URL."""
-    for key, value in FAKE_CREDENTIALS.items():
+    """The sandbox's emulator (moto on a free loopback port) for the whole test session; its URL."""
+    for key, value in FAKE_SETTINGS.items():
         os.environ.setdefault(key, value)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with emulator() as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from rollout.aws.errors import aws_call, error_code
+from rollout.aws.errors import aws_call, call, call_unless_missing
 from rollout.aws.pacing import RequestPacer
 from rollout.engine.ports import PublishedVersion, Release, TargetError
 from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
@@ -79,8 +77,9 @@ class LambdaTargetAdapter:
         self, operation: str, method: str, *, alias_write: bool = False, **arguments: Any
     ) -> Any:
         self.pacer.acquire()
-        with aws_call(operation, self.resource, alias_write=alias_write):
-            return getattr(self.client, method)(**arguments)
+        return call(
+            self.client, self.resource, operation, method, alias_write=alias_write, **arguments
+        )
 
     def check_inputs(self) -> None:
         """A local package must be readable before anything is published."""
@@ -92,15 +91,16 @@ class LambdaTargetAdapter:
     def read_alias(self) -> AliasState | None:
         """The alias as Lambda reports it, or None."""
         self.pacer.acquire()
-        try:
-            got = self.client.get_alias(FunctionName=self.function, Name=self.alias)
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            with aws_call("GetAlias", self.resource):
-                raise
-        except BotoCoreError as exc:  # no credentials, no connection: nothing was read
-            raise TargetError(f"GetAlias on {self.resource} failed: {exc}") from exc
+        got = call_unless_missing(
+            self.client,
+            self.resource,
+            "GetAlias",
+            "get_alias",
+            FunctionName=self.function,
+            Name=self.alias,
+        )
+        if got is None:
+            return None
         weights = (got.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
         additional = tuple(
             (str(version), (Decimal(str(weight)) * HUNDRED).quantize(CENT))

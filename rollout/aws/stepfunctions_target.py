@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from botocore.exceptions import BotoCoreError, ClientError
 
-from rollout.aws.errors import aws_call, error_code
+from rollout.aws.errors import aws_call, call, call_unless_missing
 from rollout.aws.pacing import RequestPacer
 from rollout.engine.ports import PublishedVersion, Release, TargetError
 from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
@@ -70,16 +69,16 @@ class StepFunctionsTargetAdapter:
         return f"{self.machine_arn}:{self.alias}"
 
     def _call(self, operation: str, method: str, **arguments: Any) -> Any:
-        with aws_call(operation, self.resource):
-            return getattr(self.client, method)(**arguments)
+        return call(self.client, self.resource, operation, method, **arguments)
 
     def _write(
         self, operation: str, method: str, *, alias_write: bool = False, **arguments: Any
     ) -> Any:
         # Step Functions' version and alias writes refill slowly; pace them.
         self.pacer.acquire()
-        with aws_call(operation, self.resource, alias_write=alias_write):
-            return getattr(self.client, method)(**arguments)
+        return call(
+            self.client, self.resource, operation, method, alias_write=alias_write, **arguments
+        )
 
     def check_inputs(self) -> None:
         """The definition must parse, whatever versions earlier targets will publish."""
@@ -90,18 +89,15 @@ class StepFunctionsTargetAdapter:
 
     def read_alias(self) -> AliasState | None:
         """The alias as Step Functions reports it, or None."""
-        try:
-            got = self.client.describe_state_machine_alias(stateMachineAliasArn=self.alias_arn)
-        except ClientError as exc:
-            # Step Functions names it ResourceNotFound, without Lambda's "Exception".
-            if error_code(exc) in ("ResourceNotFound", "ResourceNotFoundException"):
-                return None
-            with aws_call("DescribeStateMachineAlias", self.resource):
-                raise
-        except BotoCoreError as exc:  # no credentials, no connection: nothing was read
-            raise TargetError(
-                f"DescribeStateMachineAlias on {self.resource} failed: {exc}"
-            ) from exc
+        got = call_unless_missing(
+            self.client,
+            self.resource,
+            "DescribeStateMachineAlias",
+            "describe_state_machine_alias",
+            stateMachineAliasArn=self.alias_arn,
+        )
+        if got is None:
+            return None
         entries = [
             (str(e["stateMachineVersionArn"]), int(e["weight"]))
             for e in got["routingConfiguration"]

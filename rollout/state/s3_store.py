@@ -7,14 +7,13 @@ the rollout that holds it. Buckets and tables are never created here.
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from rollout.aws.errors import error_code
 from rollout.state.model import LockHolder, Requests, RolloutRecord
-from rollout.state.store import LockHeldError, StateError, process_alive
+from rollout.state.store import LockHeldError, StateError, holder_is_dead
 
 
 class S3StateStore:
@@ -117,8 +116,7 @@ class S3StateStore:
             current = self.lock_holder(name)
             if current is None:
                 return self.acquire_lock(name, holder)
-            dead = current.host == socket.gethostname() and not process_alive(current.pid)
-            raise LockHeldError(current, dead=dead) from None
+            raise LockHeldError(current, dead=holder_is_dead(current)) from None
         return None
 
     def _only_if_ours(self, holder: LockHolder, **values: dict[str, str]) -> dict[str, Any]:

@@ -113,11 +113,6 @@ class RolloutSession:
         record = RolloutRecord(id=uuid.uuid4().hex[:12], plan=name, plan_hash=plan_hash(plan_text))
         return cls(store, record, clock)
 
-    @classmethod
-    def reopen(cls, store: StateStore, record: RolloutRecord, clock: Clock) -> RolloutSession:
-        """Carry on with a recorded rollout (resume, rollback)."""
-        return cls(store, record, clock)
-
     def __enter__(self) -> RolloutSession:
         self.store.acquire_lock(self.record.plan, self.holder)
         self.store.write_requests(self.record.plan, Requests())

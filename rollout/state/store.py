@@ -68,6 +68,11 @@ def _atomic_write(path: Path, text: str) -> None:
         os.close(directory)
 
 
+def holder_is_dead(holder: LockHolder) -> bool:
+    """Whether the lock's holder is known to have died: a process of this host that is gone."""
+    return holder.host == socket.gethostname() and not process_alive(holder.pid)
+
+
 def process_alive(pid: int) -> bool:
     """Whether a process with this id runs on this host."""
     try:
@@ -113,10 +118,6 @@ class LocalStateStore:
     def write_requests(self, name: str, requests: Requests) -> None:
         _atomic_write(self._path(name, ".requests.json"), requests.model_dump_json(indent=2))
 
-    def clear_requests(self, name: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self._path(name, ".requests.json").unlink()
-
     def append_history(self, record: RolloutRecord) -> None:
         """Add a finished rollout to the name's history."""
         path = self._path(record.plan, ".history.jsonl")
@@ -144,8 +145,7 @@ class LocalStateStore:
             current = self.lock_holder(name)
             if current is None:  # released between our two looks
                 return self.acquire_lock(name, holder)
-            dead = current.host == socket.gethostname() and not process_alive(current.pid)
-            raise LockHeldError(current, dead=dead) from None
+            raise LockHeldError(current, dead=holder_is_dead(current)) from None
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(holder.model_dump_json())
             handle.flush()

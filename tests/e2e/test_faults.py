@@ -17,22 +17,6 @@ import pytest
 from tests.crashes import Release
 from tests.faultproxy import Faults, fault_proxy
 
-PLAN = """\
-version: 1
-name: faults
-regions: [us-east-1]
-targets:
-  - name: api
-    lambda: {function: api, alias: live, code: {zip: v2.zip}}
-    strategy: {type: linear, percent: 50, interval: 0.3s}
-    alarms: [api-errors]
-  - name: flow
-    stepfunctions: {state_machine: flow, alias: prod, definition: flow.json}
-    strategy: {type: canary, percent: 20, interval: 0.3s}
-    alarms: [flow-failures]
-alarms: {poll_interval: 0.1s, bake: 0.2s}
-"""
-
 
 def release_through(proxy: str, folder: Path) -> int:
     """Run `rollout apply` against the proxy in its own process; its exit code."""
@@ -64,7 +48,6 @@ def test_rollouts_under_ten_percent_faults_end_complete_or_rolled_back(
     aws_endpoint: str, tmp_path: Path, seed: int
 ) -> None:
     release = Release.create(aws_endpoint, tmp_path)
-    (tmp_path / "rollout.yaml").write_text(PLAN)
     faults = Faults(throttle=0.04, server_error=0.04, stall=0.02, stall_seconds=1.0, seed=seed)
 
     with fault_proxy(aws_endpoint, faults) as proxy:
