@@ -55,6 +55,17 @@ def endpoint_option(function: F) -> F:
     )(function)
 
 
+def output_option(function: F) -> F:
+    """`--output text|json`."""
+    return click.option(
+        "--output",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )(function)
+
+
 @dataclass(frozen=True)
 class ActingOptions:
     """The options shared by the commands that read or change AWS, parsed once."""
@@ -87,13 +98,7 @@ def acting_options(function: F) -> F:
             envvar="AWS_ENDPOINT_URL",
             help="The AWS endpoint, e.g. a local emulator.",
         ),
-        click.option(
-            "--output",
-            type=click.Choice(["text", "json"]),
-            default="text",
-            show_default=True,
-            help="Output format.",
-        ),
+        output_option,
         click.option("--no-color", is_flag=True, help="No colour (NO_COLOR is honoured too)."),
     ]
     decorated: Any = packed
@@ -104,20 +109,40 @@ def acting_options(function: F) -> F:
 
 def _load_and_preview(acting: ActingOptions) -> tuple[Any, Any]:
     """The plan and its offline preview, narrowed to the chosen regions and targets."""
-    from rollout.plan.load import load_plan
-    from rollout.preview import FilterError, preview_plan
+    from rollout.preview import preview_plan
 
-    loaded = load_plan(acting.plan_file)
+    loaded = load_plan_file(acting.plan_file)
+    return loaded, preview_plan(loaded.plan, _selection(acting, loaded))
+
+
+def load_plan_file(plan_file: Path) -> Any:
+    """The plan at `plan_file`, or PlanInvalidError."""
+    from rollout.plan.load import load_plan
+
+    return load_plan(plan_file)
+
+
+def _selection(acting: ActingOptions, loaded: Any) -> Any:
+    from rollout.pipeline.selection import FilterError, Selection
+
     try:
-        return loaded, preview_plan(loaded.plan, acting.regions, acting.targets)
+        return Selection(acting.regions, acting.targets).checked(loaded.plan)
     except FilterError as exc:
         raise click.UsageError(str(exc)) from None
 
 
-def _selection(acting: ActingOptions) -> Any:
-    from rollout.release import Selection
+def _context(acting: ActingOptions, loaded: Any | None = None) -> Any:
+    """The command context of the shared options."""
+    from rollout.clock import SystemClock
+    from rollout.commands.context import CommandContext
 
-    return Selection(acting.regions, acting.targets, acting.endpoint_url)
+    loaded = loaded or load_plan_file(acting.plan_file)
+    return CommandContext(loaded, _selection(acting, loaded), SystemClock(), acting.endpoint_url)
+
+
+def _plain_context(plan_file: Path, endpoint_url: str | None) -> Any:
+    """The context of a command that takes only the plan file and the endpoint."""
+    return _context(ActingOptions(plan_file, (), (), endpoint_url, "text", False))
 
 
 def _lock_held_error() -> type[Exception]:
@@ -137,6 +162,13 @@ def _state_error() -> type[Exception]:
     from rollout.state.store import StateError
 
     return StateError
+
+
+def _usage_errors() -> tuple[type[Exception], ...]:
+    from rollout.commands.requests import UnknownTargetError
+    from rollout.commands.rollback import TargetFilterError
+
+    return (UnknownTargetError, TargetFilterError)
 
 
 def handle_errors(function: F) -> F:
@@ -167,6 +199,8 @@ def handle_errors(function: F) -> F:
         except _state_error() as exc:
             click.echo(f"error: state store: {exc}", err=True)
             code = ExitCode.ERROR
+        except _usage_errors() as exc:
+            raise click.UsageError(str(exc)) from None
         except _aws_errors() as exc:
             # Outside a release's own handling (status, plan, rollback's reads): nothing moved.
             click.echo(f"error: {exc}", err=True)
@@ -229,16 +263,18 @@ def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitC
         _print_preview(preview, output=acting.output, no_color=acting.no_color, mode="offline")
         # Offline, every target is assumed to have something to release.
         return ExitCode.USAGE if detailed_exitcode else ExitCode.OK
-    return _live_plan(loaded, preview, _selection(acting), acting.output, detailed_exitcode)
+    from rollout.commands.inspect import read_live_plan
+
+    live = read_live_plan(_context(acting, loaded).builder())
+    _print_live_plan(preview, live, acting.output)
+    if live.problems:
+        return ExitCode.ERROR
+    if detailed_exitcode and live.changes_pending:
+        return ExitCode.USAGE
+    return ExitCode.OK
 
 
-def _live_plan(
-    loaded: Any, preview: Any, selection: Any, output: str, detailed_exitcode: bool
-) -> ExitCode:
-    from rollout.clock import SystemClock
-    from rollout.live_plan import read_live_plan
-
-    live = read_live_plan(loaded, selection, SystemClock())
+def _print_live_plan(preview: Any, live: Any, output: str) -> None:
     if output == "json":
         import dataclasses
         import json
@@ -252,11 +288,6 @@ def _live_plan(
         from rollout.reporters.plan_text import render_live_text, render_plan_text
 
         click.echo(render_plan_text(preview, mode="live") + render_live_text(live), nl=False)
-    if live.problems:
-        return ExitCode.ERROR
-    if detailed_exitcode and live.changes_pending:
-        return ExitCode.USAGE
-    return ExitCode.OK
 
 
 def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> None:
@@ -277,18 +308,38 @@ def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> N
         click.echo(render_plan_text(preview, mode=mode), nl=False)
 
 
+def _watch_signals(acting: ActingOptions) -> Callable[[Any], None]:
+    def watch(session: Any) -> None:
+        from rollout.interrupts import stop_on_signals
+
+        stop_on_signals(session.interrupted, str(acting.plan_file))
+
+    return watch
+
+
+def _say(line: str) -> None:
+    from rollout.reporters.output import warn
+
+    warn(line)
+
+
 @main.command()
 @acting_options
 @click.option(
     "--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal)."
 )
+@click.option(
+    "--discard-record",
+    is_flag=True,
+    help="Start anew over an unfinished rollout's record (kept in the history).",
+)
 @handle_errors
-def apply(acting: ActingOptions, yes: bool) -> ExitCode:
+def apply(acting: ActingOptions, yes: bool, discard_record: bool) -> ExitCode:
     """Publish new versions and shift traffic per the plan."""
-    from rollout.clock import SystemClock
-    from rollout.release import apply_plan
+    from rollout.commands.release import apply as apply_release
 
     loaded, preview = _load_and_preview(acting)
+    confirm = None
     if not yes:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             click.echo(
@@ -296,32 +347,61 @@ def apply(acting: ActingOptions, yes: bool) -> ExitCode:
                 err=True,
             )
             return ExitCode.ERROR
-        _print_preview(preview, output="text", no_color=acting.no_color, mode="offline")
-        if not click.confirm("Apply this plan?", default=False):
-            click.echo("nothing changed", err=True)
-            return ExitCode.ERROR
-    from rollout.interrupts import stop_on_signals
-    from rollout.state.backends import open_store
-    from rollout.state.session import RolloutSession
 
-    clock = SystemClock()
-    plan_text = acting.plan_file.read_text(encoding="utf-8")
-    store = open_store(loaded, acting.endpoint_url)
-    session = RolloutSession.start(store, loaded.plan.name, plan_text, clock)
-    with session:
-        stop_on_signals(session.interrupted, str(acting.plan_file))
-        result = apply_plan(loaded, _selection(acting), clock, _event_sink(acting.output), session)
-    return result.outcome.exit_code
+        def confirm(live: Any) -> bool:
+            from rollout.reporters.plan_text import render_live_text
+
+            _print_preview(preview, output="text", no_color=acting.no_color, mode="offline")
+            click.echo(render_live_text(live), nl=False)
+            return click.confirm("Apply this plan?", default=False)
+
+    result = apply_release(
+        _context(acting, loaded),
+        _event_sink(acting.output),
+        say=_say,
+        confirm=confirm,
+        discard_record=discard_record,
+        on_start=_watch_signals(acting),
+    )
+    return _render(result, acting.output)
 
 
-def _event_sink(output: str) -> Callable[[Any], None]:
+def _event_sink(output: str) -> Any:
+    from rollout.reporters.output import GuardedOutput, guarded_sink
+
+    write = GuardedOutput()
     if output == "json":
         from rollout.reporters.event_json import JsonLinesReporter
 
-        return JsonLinesReporter(click.echo)
+        return guarded_sink(JsonLinesReporter(write))
     from rollout.reporters.event_lines import LineReporter
 
-    return LineReporter(click.echo)
+    return guarded_sink(LineReporter(write))
+
+
+def _render(result: Any, output: str) -> ExitCode:
+    """A command's result: its lines (errors on stderr), or one JSON object."""
+    from rollout.reporters.output import GuardedOutput, warn
+
+    write = GuardedOutput()
+    if output == "json":
+        import json
+
+        if result.rollout is None:  # a run's events already said everything
+            document = {
+                "schema_version": 1,
+                "exit_code": int(result.exit_code),
+                "lines": list(result.lines),
+                **result.facts,
+            }
+            write(json.dumps(document, default=str))
+    else:
+        for line in result.lines:
+            if line.startswith(("error:", "warning:")):
+                warn(line)
+            else:
+                write(line)
+    return ExitCode(result.exit_code)
 
 
 @main.command()
@@ -336,65 +416,43 @@ def schema() -> ExitCode:
     return ExitCode.OK
 
 
-def _not_built(name: str, summary: str, *, acting: bool = True) -> None:
-    @handle_errors
-    def command(**_: Any) -> ExitCode:
-        raise NotImplementedYetError("see the README for what works today")
-
-    command.__doc__ = summary
-    decorated = acting_options(command) if acting else command
-    main.command(name=name)(decorated)
-
-
-def _report(report: Any) -> ExitCode:
-    for line in report.lines:
-        click.echo(line)
-    return ExitCode(report.code)
-
-
 @main.command()
 @acting_options
 @handle_errors
 def status(acting: ActingOptions) -> ExitCode:
     """Show live alias routing and any rollout in flight (exit 5)."""
-    from rollout import control
-    from rollout.clock import SystemClock
+    from rollout.commands.inspect import status as read_status
 
-    loaded, _ = _load_and_preview(acting)
-    return _report(control.status(loaded, _selection(acting), SystemClock()))
+    return _render(read_status(_context(acting)), acting.output)
 
 
 @main.command()
 @acting_options
 @handle_errors
 def rollback(acting: ActingOptions) -> ExitCode:
-    """Restore the routing recorded before the rollout."""
-    from rollout import control
-    from rollout.clock import SystemClock
+    """Restore the routing recorded before the rollout (exit 0 when all of it is back)."""
+    from rollout.commands.rollback import rollback as roll_back
 
-    loaded, _ = _load_and_preview(acting)
-    return _report(control.rollback(loaded, _selection(acting), SystemClock(), click.echo))
+    result = roll_back(_context(acting), _event_sink(acting.output), say=_say)
+    return _render(result, acting.output)
 
 
 @main.command()
 @acting_options
+@click.option("--force", is_flag=True, help="Carry on even though the plan changed since.")
 @handle_errors
-def resume(acting: ActingOptions) -> ExitCode:
+def resume(acting: ActingOptions, force: bool) -> ExitCode:
     """Continue a rollout whose process died, from its last recorded step."""
-    from rollout import control
-    from rollout.clock import SystemClock
-    from rollout.interrupts import stop_on_signals
+    from rollout.commands.release import resume as resume_release
 
-    loaded, _ = _load_and_preview(acting)
-    clock, sink = SystemClock(), _event_sink(acting.output)
-
-    def watch_signals(session: Any) -> None:
-        stop_on_signals(session.interrupted, str(acting.plan_file))
-
-    report = control.resume(
-        loaded, _selection(acting), clock, sink, say=click.echo, on_start=watch_signals
+    result = resume_release(
+        _context(acting),
+        _event_sink(acting.output),
+        say=_say,
+        force=force,
+        on_start=_watch_signals(acting),
     )
-    return _report(report)
+    return _render(result, acting.output)
 
 
 @main.command()
@@ -402,52 +460,53 @@ def resume(acting: ActingOptions) -> ExitCode:
 @endpoint_option
 @click.option("--target", "targets", multiple=True, help="Only this target (repeatable).")
 @click.option("--full", is_flag=True, help="Skip every remaining step and bake: 100% now.")
+@output_option
 @handle_errors
 def promote(
-    plan_file: Path, endpoint_url: str | None, targets: tuple[str, ...], full: bool
+    plan_file: Path, endpoint_url: str | None, targets: tuple[str, ...], full: bool, output: str
 ) -> ExitCode:
-    """Release a manual pause of the running rollout (--full: go to 100% now)."""
-    from rollout import control
-    from rollout.plan.load import load_plan
+    """Release the manual pause the running rollout waits at (--full: go to 100% now)."""
+    from rollout.commands.requests import promote as send_promote
 
-    return _report(control.promote(load_plan(plan_file), targets, endpoint_url, full=full))
+    result = send_promote(_plain_context(plan_file, endpoint_url), targets, full=full)
+    return _render(result, output)
 
 
 @main.command()
 @plan_file_option
 @endpoint_option
+@output_option
 @handle_errors
-def abort(plan_file: Path, endpoint_url: str | None) -> ExitCode:
+def abort(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     """Ask the running apply to roll back."""
-    from rollout import control
-    from rollout.plan.load import load_plan
+    from rollout.commands.requests import abort as send_abort
 
-    return _report(control.abort(load_plan(plan_file), endpoint_url))
+    return _render(send_abort(_plain_context(plan_file, endpoint_url)), output)
 
 
 @main.command()
 @plan_file_option
 @endpoint_option
 @click.option("--force", is_flag=True, help="Break the lock (after showing its holder).")
+@output_option
 @handle_errors
-def unlock(plan_file: Path, endpoint_url: str | None, force: bool) -> ExitCode:
+def unlock(plan_file: Path, endpoint_url: str | None, force: bool, output: str) -> ExitCode:
     """Break a stale lock, after showing its holder."""
-    from rollout import control
-    from rollout.plan.load import load_plan
+    from rollout.commands.requests import unlock as break_lock
 
-    return _report(control.unlock(load_plan(plan_file), endpoint_url, force=force))
+    return _render(break_lock(_plain_context(plan_file, endpoint_url), force=force), output)
 
 
 @main.command()
 @plan_file_option
 @endpoint_option
+@output_option
 @handle_errors
-def history(plan_file: Path, endpoint_url: str | None) -> ExitCode:
+def history(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     """List past rollouts of this plan."""
-    from rollout import control
-    from rollout.plan.load import load_plan
+    from rollout.commands.inspect import history as read_history
 
-    return _report(control.history(load_plan(plan_file), endpoint_url))
+    return _render(read_history(_plain_context(plan_file, endpoint_url)), output)
 
 
 @main.command()

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rollout.clock import SystemClock
+from rollout.commands.context import CommandContext
+from rollout.commands.release import apply
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome
-from rollout.engine.waves import RolloutResult
+from rollout.pipeline.selection import Selection
 from rollout.plan.load import LoadedPlan, load_plan
-from rollout.release import Selection, apply_plan
 from rollout.sandbox import SandboxWorld, emulator, package
-from rollout.state.backends import open_store
-from rollout.state.session import RolloutSession
 
 FUNCTION, STATE_MACHINE = "demo-api", "demo-flow"
 API_ALARM, FLOW_ALARM = "demo-api-errors", "demo-flow-failures"
@@ -81,12 +80,11 @@ def _verdict(world: SandboxWorld, name: str, outcome: Outcome, wanted: Outcome) 
     return line, fine
 
 
-def _release(loaded: LoadedPlan, selection: Selection, sink: ev.EventSink) -> RolloutResult:
+def _release(loaded: LoadedPlan, endpoint: str, sink: ev.EventSink) -> Outcome:
     """Apply as the CLI does: under the lock, with progress recorded in the state folder."""
-    clock = SystemClock()
-    session = RolloutSession.start(open_store(loaded), loaded.plan.name, "demo", clock)
-    with session:
-        return apply_plan(loaded, selection, clock, sink, session)
+    context = CommandContext(loaded, Selection(), SystemClock(), endpoint)
+    result = apply(context, sink, say=lambda _line: None)
+    return result.rollout.outcome if result.rollout else Outcome.FAILED_BEFORE_TRAFFIC
 
 
 def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
@@ -98,13 +96,12 @@ def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
         world.state_machine(STATE_MACHINE)
         world.alarm(API_ALARM)
         world.alarm(FLOW_ALARM)
-        selection = Selection(endpoint_url=endpoint)
         say(f"AWS emulator on {endpoint}: {FUNCTION}:live and {STATE_MACHINE}:prod at version 1")
 
         say("release 1: canary 25% for 1s, then 100%, then a 1s bake; alarms stay OK")
         plan = load_plan(_write_release(folder, "v2", "{type: canary, percent: 25, interval: 1s}"))
-        first = _release(plan, selection, sink)
-        first_line, first_ok = _verdict(world, "release 1", first.outcome, Outcome.SUCCEEDED)
+        first = _release(plan, endpoint, sink)
+        first_line, first_ok = _verdict(world, "release 1", first, Outcome.SUCCEEDED)
 
         say(f"release 2: linear 20% every 1s; {API_ALARM} goes to ALARM once 40% has moved")
 
@@ -114,6 +111,6 @@ def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
                 world.set_alarm(API_ALARM, "ALARM")
 
         plan = load_plan(_write_release(folder, "v3", "{type: linear, percent: 20, interval: 1s}"))
-        second = _release(plan, selection, flip_alarm_mid_release)
-        second_line, second_ok = _verdict(world, "release 2", second.outcome, Outcome.ROLLED_BACK)
+        second = _release(plan, endpoint, flip_alarm_mid_release)
+        second_line, second_ok = _verdict(world, "release 2", second, Outcome.ROLLED_BACK)
     return DemoResult((first_line, second_line), first_ok and second_ok)

@@ -17,8 +17,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rollout.engine.ports import Clock, HookContext, HookOutcome
-from rollout.plan.model import Hook
+from rollout.engine.ports import Clock, HookContext, HookKind, HookOutcome, HookSpec
 from rollout.plan.placeholders import render_known
 
 ClientFactory = Callable[[str, float], Any]  # (service, read timeout in s) -> boto3 client
@@ -64,18 +63,17 @@ class PlanHookRunner:
         self.workdir = workdir
         self.cancelled = cancelled
 
-    def run(self, hook: Hook, context: HookContext) -> HookOutcome:
+    def run(self, hook: HookSpec, context: HookContext) -> HookOutcome:
         """Run one hook to completion or its timeout."""
-        timeout = hook.timeout.total_seconds()
+        timeout = hook.timeout_seconds
         try:
-            if hook.command is not None:
-                return self._command(hook.command, context, timeout)
-            if hook.http is not None:
-                return _http(render_known(hook.http, hook_values(context)), timeout)
-            if hook.lambda_ is not None:
-                return self._lambda(hook.lambda_, context, timeout)
-            assert hook.stepfunctions is not None
-            return self._stepfunctions(hook.stepfunctions, context, timeout)
+            if hook.kind is HookKind.COMMAND:
+                return self._command(hook.value, context, timeout)
+            if hook.kind is HookKind.HTTP:
+                return _http(render_known(hook.value, hook_values(context)), timeout)
+            if hook.kind is HookKind.LAMBDA:
+                return self._lambda(hook.value, context, timeout)
+            return self._stepfunctions(hook.value, context, timeout)
         except Exception as exc:  # any failure to run the hook fails it
             return HookOutcome(False, f"{type(exc).__name__}: {exc}")
 

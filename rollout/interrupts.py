@@ -1,11 +1,14 @@
 """Ctrl-C, SIGTERM (a cancelled CI job) and SIGHUP (a closed terminal) during a rollout.
 
-The first signal asks the engine to roll back what is in flight; a second one
-stops at once, leaving the recorded state for `rollout rollback` or `resume`.
+The first signal asks the engine to roll back what is in flight. CI systems
+send more signals while that runs (GitHub Actions: SIGINT, then SIGTERM 7.5 s
+later); those must not abandon the rollback. Only a second Ctrl-C typed on a
+terminal stops at once, leaving the recorded state for `rollback` or `resume`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -17,28 +20,32 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def stop_on_signals(interrupted: threading.Event, plan_file: str) -> None:
-    """Set `interrupted` on the first signal; exit at once (code 4) on the second."""
+    """Set `interrupted` on the first signal; on a terminal, a second Ctrl-C exits at once (4)."""
+    on_terminal = os.isatty(0)
 
     def handle(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if not interrupted.is_set():
             interrupted.set()
-            _say(
-                f"{name}: rolling back what is in flight; "
-                "press Ctrl-C again to stop at once and leave it as it is\n"
+            again = (
+                "; press Ctrl-C again to stop at once and leave it as it is" if on_terminal else ""
             )
+            _say(f"{name}: rolling back what is in flight{again}\n")
             return
-        _say(
-            f"{name}: stopped at once. The state is recorded: `rollout rollback -f {plan_file}` "
-            f"restores the routing from before the rollout, `rollout resume -f {plan_file}` "
-            "continues it.\n"
-        )
-        os._exit(int(ExitCode.NEEDS_HUMAN))
+        if signum == signal.SIGINT and on_terminal:
+            _say(
+                f"{name}: stopped at once. The state is recorded: `rollout rollback -f "
+                f"{plan_file}` restores the routing from before the rollout, `rollout resume -f "
+                f"{plan_file}` continues it.\n"
+            )
+            os._exit(int(ExitCode.NEEDS_HUMAN))
+        _say(f"{name}: already rolling back; the rollback goes on so nothing is left half-way\n")
 
     for sig in SIGNALS:
         signal.signal(sig, handle)
 
 
 def _say(text: str) -> None:
-    # Only os.write is safe inside a signal handler.
-    os.write(2, text.encode())
+    # Only os.write is safe inside a signal handler; a closed stderr must not kill the rollback.
+    with contextlib.suppress(OSError):
+        os.write(2, text.encode())

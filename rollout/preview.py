@@ -12,9 +12,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import strategies
+from rollout.pipeline.scope import RegionScope
+from rollout.pipeline.selection import Selection
 from rollout.plan.durations import format_duration
 from rollout.plan.model import Plan, Target
-from rollout.plan.placeholders import render_known
 from rollout.plan.strategy_spec import (
     AllAtOnceStrategy,
     BlueGreenStrategy,
@@ -98,30 +99,17 @@ class PlanPreview:
         )
 
 
-class FilterError(ValueError):
-    """A --region or --target filter that names nothing in the plan."""
-
-
-def preview_plan(
-    plan: Plan, regions: Sequence[str] = (), targets: Sequence[str] = ()
-) -> PlanPreview:
-    """The offline preview of `plan`, limited to the given regions and targets when any."""
-    _check_filter("region", regions, plan.regions)
-    _check_filter("target", targets, [t.name for t in plan.targets])
-    chosen = [t for t in plan.targets if not targets or t.name in targets]
-    waves: list[WavePreview] = []
-    for wave in plan.wave_list():
-        kept = [r for r in wave if not regions or r in regions]
-        if kept:
-            previews = tuple(_region_preview(plan, region, chosen) for region in kept)
-            waves.append(WavePreview(len(waves) + 1, previews, plan.parallelism))
-    return PlanPreview(plan.name, tuple(waves), plan.alarms.poll_interval)
-
-
-def _check_filter(what: str, wanted: Sequence[str], known: Sequence[str]) -> None:
-    unknown = [name for name in wanted if name not in known]
-    if unknown:
-        raise FilterError(f"no {what} named {unknown[0]!r} in the plan (it has {', '.join(known)})")
+def preview_plan(plan: Plan, selection: Selection | None = None) -> PlanPreview:
+    """The offline preview of `plan`, limited to the chosen regions and targets."""
+    chosen = (selection or Selection()).checked(plan)
+    targets = chosen.plan_targets(plan)
+    waves = tuple(
+        WavePreview(
+            number, tuple(_region_preview(plan, r, targets) for r in wave), plan.parallelism
+        )
+        for number, wave in enumerate(chosen.waves(plan), start=1)
+    )
+    return PlanPreview(plan.name, waves, plan.alarms.poll_interval)
 
 
 def _region_preview(plan: Plan, region: str, targets: Sequence[Target]) -> RegionPreview:
@@ -130,7 +118,7 @@ def _region_preview(plan: Plan, region: str, targets: Sequence[Target]) -> Regio
 
 def target_preview(plan: Plan, region: str, target: Target) -> TargetPreview:
     """One target's timeline in one region."""
-    values = {"region": region}
+    scope = RegionScope(region)
     steps = strategy_steps(target.strategy, bake=plan.alarms.bake)
     if target.lambda_ is not None:
         kind, resource, alias = "lambda", target.lambda_.function, target.lambda_.alias
@@ -141,13 +129,13 @@ def target_preview(plan: Plan, region: str, target: Target) -> TargetPreview:
     return TargetPreview(
         name=target.name,
         kind=kind,
-        resource=render_known(resource, values),
-        alias=render_known(alias, values),
+        resource=scope.preview(resource),
+        alias=scope.preview(alias),
         strategy=describe_strategy(target.strategy),
         timeline=timeline_rows(strategies.timeline(steps)),
         duration=strategies.total_duration(steps),
         manual_pauses=sum(isinstance(step, Pause) for step in steps),
-        alarms=tuple(render_known(alarm, values) for alarm in target.alarms),
+        alarms=tuple(scope.preview(alarm) for alarm in target.alarms),
     )
 
 

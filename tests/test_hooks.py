@@ -19,8 +19,9 @@ import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from rollout.engine.ports import HookContext
+from rollout.engine.ports import HookContext, HookSpec
 from rollout.hooks import PlanHookRunner
+from rollout.pipeline.ports_of_plan import hook_spec
 from rollout.plan.model import Hook
 from tests.engine.fakes import FakeClock
 
@@ -39,8 +40,11 @@ def runner(tmp_path: Path, clients: dict[str, Any] | None = None) -> PlanHookRun
     return PlanHookRunner(lambda service, _timeout: (clients or {})[service], FakeClock(), tmp_path)
 
 
-def hook(**fields: Any) -> Hook:
-    return Hook.model_validate(fields)
+def hook(**fields: Any) -> HookSpec:
+    """A hook as the plan writes it, as the engine hands it to the runner."""
+    spec = hook_spec(Hook.model_validate(fields))
+    assert spec is not None
+    return spec
 
 
 def test_command_hook_sees_the_release_in_its_environment_and_placeholders(tmp_path: Path) -> None:

@@ -23,6 +23,11 @@ class Outcome(Enum):
     def exit_code(self) -> ExitCode:
         return _EXIT_CODES[self]
 
+    @property
+    def fine(self) -> bool:
+        """The region ended where the release wanted it."""
+        return self in (Outcome.SUCCEEDED, Outcome.NOTHING_TO_DO)
+
 
 _EXIT_CODES = {
     Outcome.NOTHING_TO_DO: ExitCode.OK,
@@ -42,9 +47,10 @@ def worst(outcomes: list[Outcome]) -> Outcome:
 
 @dataclass(frozen=True)
 class RegionResult:
-    """How one region ended, with what each target published."""
+    """How one region ended: what each target published, and what each alias serves now."""
 
     region: str
     outcome: Outcome
     message: str
     published: dict[str, PublishedVersion] = field(default_factory=dict)
+    serving: dict[str, str] = field(default_factory=dict)  # target -> routing, as last known

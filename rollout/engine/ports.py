@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
 
 from rollout.engine.routing import AliasRouting, AliasState
-from rollout.plan.model import Hook
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,28 @@ class Clock(Protocol):
         ...
 
 
+class HookKind(str, Enum):
+    """What runs a hook."""
+
+    LAMBDA = "lambda"
+    STEPFUNCTIONS = "stepfunctions"
+    COMMAND = "command"
+    HTTP = "http"
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    """A check to run against the new version, as the engine receives it from the plan."""
+
+    kind: HookKind
+    value: str  # the function, state machine, command line or URL, as written
+    timeout_seconds: float = 300.0
+
+    def describe(self) -> str:
+        """`lambda smoke-test`, `command ./smoke.sh`, …"""
+        return f"{self.kind.value} {self.value}"
+
+
 @dataclass(frozen=True)
 class HookContext:
     """What a hook is told about the release it checks."""
@@ -119,16 +141,50 @@ class HookOutcome:
 class HookRunner(Protocol):
     """Runs one hook of the plan (lambda, stepfunctions, command or http)."""
 
-    def run(self, hook: Hook, context: HookContext) -> HookOutcome:
+    def run(self, hook: HookSpec, context: HookContext) -> HookOutcome:
         """Run `hook` to completion or its timeout; never raises for the hook's own failure."""
         ...
+
+
+class TargetStatus(str, Enum):
+    """Where one target of one region stands, as the journal records it."""
+
+    CREATING = "creating"  # a version published for an alias that does not exist yet
+    CREATED = "created"  # the alias was created at the new version (first deploy)
+    UNCHANGED = "unchanged"  # the alias already served this release
+    PUBLISHED = "published"  # the new version exists; no traffic moved yet
+    SHIFTING = "shifting"
+    DONE = "done"  # every step taken: the alias serves the new version
+    ROLLING_BACK = "rolling_back"
+    ROLLED_BACK = "rolled_back"
+
+    @property
+    def unfinished(self) -> bool:
+        """Traffic may still move for this target (a release or a rollback under way)."""
+        return self in (TargetStatus.PUBLISHED, TargetStatus.SHIFTING, TargetStatus.ROLLING_BACK)
+
+    @property
+    def backing_out(self) -> bool:
+        """A rollback was decided for this target."""
+        return self in (TargetStatus.ROLLING_BACK, TargetStatus.ROLLED_BACK)
+
+    @property
+    def restorable(self) -> bool:
+        """The alias had a routing before the rollout that rollback may have to put back."""
+        return self in (
+            TargetStatus.PUBLISHED,
+            TargetStatus.SHIFTING,
+            TargetStatus.DONE,
+            TargetStatus.ROLLING_BACK,
+            TargetStatus.ROLLED_BACK,
+        )
 
 
 @dataclass(frozen=True)
 class TargetSnapshot:
     """Everything needed to resume or roll back one target, as the engine last knew it."""
 
-    status: str  # published | shifting | done | rolled_back | unchanged | created
+    status: TargetStatus
     alias_arn: str = ""
     initial: AliasRouting | None = None
     last: AliasRouting | None = None
@@ -137,17 +193,18 @@ class TargetSnapshot:
     new_version: str | None = None
     new_version_arn: str | None = None
     step: int = 0
+    paused: bool = False  # waiting at a manual pause (step is the pause's index)
+
+
+class JournalError(Exception):
+    """The journal could not record progress (the state store failed)."""
 
 
 class Journal(Protocol):
     """Records progress durably, before and after every change."""
 
     def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
-        """Record one target's progress; must be durable when it returns."""
-        ...
-
-    def region_finished(self, region: str, outcome: str, message: str) -> None:
-        """Record how a region ended."""
+        """Record one target's progress; durable when it returns, JournalError otherwise."""
         ...
 
 
@@ -155,7 +212,4 @@ class NullJournal:
     """Records nothing (previews and tests that need no state)."""
 
     def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
-        """Forget it."""
-
-    def region_finished(self, region: str, outcome: str, message: str) -> None:
         """Forget it."""

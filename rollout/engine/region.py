@@ -1,7 +1,8 @@
-"""One region's release: publish every target, move their traffic together, watch alarms.
+"""One region's traffic: publish every target, move their traffic together, watch alarms.
 
 The targets of a region are one application release: when one fails, all of
-them go back to the routing recorded before the first change.
+them go back to the routing recorded before the first change, including those
+that already reached 100%.
 """
 
 from __future__ import annotations
@@ -12,42 +13,36 @@ from decimal import Decimal
 
 from rollout.engine import events as ev
 from rollout.engine.alarm_watch import AlarmPolicy, AlarmWatch
+from rollout.engine.inspection import alias_problem
 from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.ports import (
     AlarmReader,
     Clock,
     HookContext,
     HookRunner,
+    HookSpec,
     Journal,
     NullJournal,
     PublishedVersion,
-    TargetAdapter,
-    TargetError,
     TargetSnapshot,
+    TargetStatus,
 )
-from rollout.engine.routing import AliasRouting, AliasState
-from rollout.plan.model import Hook
-from strategies import Bake, Pause, Shift, Step, Validate
+from rollout.engine.progress import (
+    GuardedJournal,
+    TargetProgress,
+    TargetRun,
+    last_shift_index,
+    read_checked,
+)
+from rollout.engine.rollback import Rollback, error_text
+from rollout.engine.routing import AliasRouting
+from strategies import Bake, Pause, Step, Validate
 
-
-@dataclass(frozen=True)
-class TargetRun:
-    """One target as the engine sees it: an adapter, steps, rendered alarm names and hooks."""
-
-    name: str
-    adapter: TargetAdapter
-    steps: tuple[Step, ...]
-    alarms: tuple[str, ...] = ()
-    before_traffic: Hook | None = None
-    after_traffic: Hook | None = None
-
-
-_UNFINISHED = ("published", "shifting", "rolling_back")
-_BACKING_OUT = ("rolling_back", "rolled_back")
+__all__ = ["RegionRollout", "TargetRun"]
 
 
 class _Stop(Exception):
-    """Ends the shifting loop with an outcome."""
+    """Ends the release with an outcome."""
 
     def __init__(self, outcome: Outcome, message: str) -> None:
         super().__init__(message)
@@ -55,57 +50,14 @@ class _Stop(Exception):
         self.message = message
 
 
-@dataclass
-class _Progress:
-    """Where one target is in its steps."""
-
-    run: TargetRun
-    initial: AliasState
-    last: AliasState
-    old: str
-    new: PublishedVersion
-    index: int = 0
-    bake_until: float | None = None
-    paused: bool = False
-    pending: AliasRouting | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.index >= len(self.run.steps)
-
-    @classmethod
-    def restored(cls, run: TargetRun, snapshot: TargetSnapshot) -> _Progress:
-        """Progress as a journal recorded it."""
-        assert snapshot.initial is not None and snapshot.last is not None
-        assert snapshot.new_version is not None and snapshot.old_version is not None
-        arn = snapshot.alias_arn
-        return cls(
-            run,
-            AliasState(arn, snapshot.initial),
-            AliasState(arn, snapshot.last),
-            snapshot.old_version,
-            PublishedVersion(snapshot.new_version, snapshot.new_version_arn or ""),
-            index=snapshot.step,
-            pending=snapshot.pending,
-        )
-
-    def snapshot(self, status: str) -> TargetSnapshot:
-        return TargetSnapshot(
-            status=status,
-            alias_arn=self.initial.arn,
-            initial=self.initial.routing,
-            last=self.last.routing,
-            pending=self.pending,
-            old_version=self.old,
-            new_version=self.new.version,
-            new_version_arn=self.new.arn,
-            step=self.index,
-        )
+def _never_promoted(_target: str, _step: int) -> bool:
+    return False
 
 
 @dataclass
 class RegionRollout:
-    """Runs one region; `run()` never raises for AWS or hook failures, it reports an outcome."""
+    """Runs one region's traffic; it never raises for AWS, hook or journal failures, it reports
+    an outcome."""
 
     region: str
     targets: Sequence[TargetRun]
@@ -114,19 +66,23 @@ class RegionRollout:
     policy: AlarmPolicy
     emit: ev.EventSink
     hooks: HookRunner
-    promoted: Callable[[str], bool] = lambda _target: False
+    values: Mapping[str, str] = field(default_factory=dict)  # the region's placeholder values
+    replace_split: bool = False  # on_split_alias: replace
+    promoted: Callable[[str, int], bool] = _never_promoted  # (target, pause index) released?
     abort_requested: Callable[[], bool] = lambda: False
     full_promotion_requested: Callable[[], bool] = lambda: False
     journal: Journal = field(default_factory=NullJournal)
     rollback_deadline_seconds: float = 300.0
     description: str = "rollout"
     _alarm_watch: AlarmWatch | None = None
+    _serving: dict[str, AliasRouting] = field(default_factory=dict)
+    _guarded: GuardedJournal | None = None
 
-    def _event(self, event: ev.Event) -> None:
-        self.emit(event)
-
-    def _record(self, item: _Progress, status: str = "shifting") -> None:
-        self.journal.target(self.region, item.run.name, item.snapshot(status))
+    @property
+    def _journal(self) -> GuardedJournal:
+        if self._guarded is None:
+            self._guarded = GuardedJournal(self.journal, self.region)
+        return self._guarded
 
     def run(self) -> RegionResult:
         """Publish, shift and watch; roll back on failure."""
@@ -137,10 +93,23 @@ class RegionRollout:
         take the remaining steps; finish a rollback that was under way."""
         return self._release(snapshots)
 
+    def roll_back(self, snapshots: Mapping[str, TargetSnapshot], reason: str) -> RegionResult:
+        """Put every recorded target back on its routing from before the rollout."""
+        progress = [
+            TargetProgress.restored(target, snapshot)
+            for target in self.targets
+            if (snapshot := snapshots.get(target.name)) is not None
+            and snapshot.status.restorable
+            and snapshot.initial is not None
+        ]
+        outcome, message = self._roll_back(progress, reason)
+        return self._finish(outcome, message, {}, progress)
+
+    # -- the release ----------------------------------------------------------------------
+
     def _release(self, snapshots: Mapping[str, TargetSnapshot]) -> RegionResult:
-        self._event(ev.RegionStarted(region=self.region))
         published: dict[str, PublishedVersion] = {}
-        progress: list[_Progress] = []
+        progress: list[TargetProgress] = []
         try:
             for target in self.targets:
                 target.adapter.check_inputs()
@@ -150,44 +119,71 @@ class RegionRollout:
                 self._check_alarms_before_start()
             self._publish_all(published, progress, snapshots)
             for item in progress:
-                if (
-                    item.index
-                    or item.pending
-                    or not item.last.routing.same_as(item.initial.routing)
-                ):
-                    self._read_checked(item)
+                if item.moved or item.index:
+                    read_checked(item, self.region, self.emit)
         except _Stop as stop:
-            return self._finish(stop.outcome, stop.message, published)
+            return self._stop(stop, progress, published)
         except Exception as exc:
-            if any(not p.last.routing.same_as(p.initial.routing) for p in progress):
-                return self._finish(*self._roll_back(progress, _error_text(exc)), published)
-            return self._finish(Outcome.FAILED_BEFORE_TRAFFIC, _error_text(exc), published)
-        if any(snapshot.status in _BACKING_OUT for snapshot in snapshots.values()):
-            return self._finish(*self._roll_back(progress, "finishing a rollback"), published)
+            return self._failed(progress, published, exc)
+        if any(snapshot.status.backing_out for snapshot in snapshots.values()):
+            return self._finish(
+                *self._roll_back(progress, "finishing a rollback"), published, progress
+            )
         if not progress:
             outcome = Outcome.SUCCEEDED if published else Outcome.NOTHING_TO_DO
-            return self._finish(outcome, _nothing_message(outcome), published)
+            return self._finish(outcome, _nothing_message(outcome), published, progress)
         return self._move(progress, published)
 
     def _move(
-        self, progress: list[_Progress], published: dict[str, PublishedVersion]
+        self, progress: list[TargetProgress], published: dict[str, PublishedVersion]
     ) -> RegionResult:
         try:
             self._shift(progress)
         except _Stop as stop:
-            if stop.outcome is Outcome.NEEDS_HUMAN:
-                return self._finish(stop.outcome, stop.message, published)
-            return self._finish(*self._roll_back(progress, stop.message), published)
-        except Exception as exc:  # whatever broke, traffic has moved: put it back
-            return self._finish(*self._roll_back(progress, _error_text(exc)), published)
-        return self._finish(Outcome.SUCCEEDED, "released", published)
+            return self._stop(stop, progress, published)
+        except Exception as exc:  # whatever broke, traffic may have moved: put it back
+            return self._failed(progress, published, exc)
+        return self._finish(Outcome.SUCCEEDED, "released", published, progress)
+
+    def _stop(
+        self,
+        stop: _Stop,
+        progress: list[TargetProgress],
+        published: dict[str, PublishedVersion],
+    ) -> RegionResult:
+        if stop.outcome is Outcome.FAILED_BEFORE_TRAFFIC and not any(i.moved for i in progress):
+            return self._finish(stop.outcome, stop.message, published, progress)
+        # Even at 0%, the decision is journaled, so that nothing resumes this release.
+        return self._finish(*self._roll_back(progress, stop.message), published, progress)
+
+    def _failed(
+        self,
+        progress: list[TargetProgress],
+        published: dict[str, PublishedVersion],
+        exc: Exception,
+    ) -> RegionResult:
+        reason = error_text(exc)
+        if any(item.moved or item.drifted for item in progress):
+            return self._finish(*self._roll_back(progress, reason), published, progress)
+        return self._finish(Outcome.FAILED_BEFORE_TRAFFIC, reason, published, progress)
+
+    def _roll_back(self, progress: Sequence[TargetProgress], reason: str) -> tuple[Outcome, str]:
+        rollback = Rollback(
+            self.region, self.clock, self.emit, self._journal, self.rollback_deadline_seconds
+        )
+        return rollback.run(progress, reason)
 
     def _finish(
-        self, outcome: Outcome, message: str, published: dict[str, PublishedVersion]
+        self,
+        outcome: Outcome,
+        message: str,
+        published: dict[str, PublishedVersion],
+        progress: Sequence[TargetProgress],
     ) -> RegionResult:
-        self.journal.region_finished(self.region, outcome.value, message)
-        self._event(ev.RegionFinished(region=self.region, outcome=outcome.value, message=message))
-        return RegionResult(self.region, outcome, message, dict(published))
+        for item in progress:
+            self._serving[item.run.name] = item.last.routing
+        serving = {name: routing.describe() for name, routing in self._serving.items()}
+        return RegionResult(self.region, outcome, message, dict(published), serving)
 
     # -- before any change -------------------------------------------------------------
 
@@ -196,7 +192,7 @@ class RegionRollout:
         if self._alarm_watch is None:
             names = sorted({name for target in self.targets for name in target.alarms})
             self._alarm_watch = AlarmWatch(
-                self.region, names, self.alarms, self.policy, self.clock, self._event
+                self.region, names, self.alarms, self.policy, self.clock, self.emit
             )
         return self._alarm_watch
 
@@ -208,13 +204,15 @@ class RegionRollout:
     def _publish_all(
         self,
         published: dict[str, PublishedVersion],
-        progress: list[_Progress],
+        progress: list[TargetProgress],
         snapshots: Mapping[str, TargetSnapshot],
     ) -> None:
-        values: dict[str, str] = {"region": self.region}
+        values: dict[str, str] = {**self.values, "region": self.region}
         for target in self.targets:
             snapshot = snapshots.get(target.name)
-            if snapshot is not None and (snapshot.new_version or snapshot.status == "unchanged"):
+            if snapshot is not None and (
+                snapshot.new_version or snapshot.status is TargetStatus.UNCHANGED
+            ):
                 item = self._reuse(target, snapshot, values, published)
             else:
                 item = self._publish_one(target, values, published)
@@ -227,10 +225,12 @@ class RegionRollout:
         snapshot: TargetSnapshot,
         values: dict[str, str],
         published: dict[str, PublishedVersion],
-    ) -> _Progress | None:
+    ) -> TargetProgress | None:
         """A target an earlier process got to: nothing is published again."""
         if snapshot.new_version is None:  # it had nothing to publish
-            served = snapshot.last.version if snapshot.last else ""
+            served = snapshot.last.base if snapshot.last else ""
+            if snapshot.last is not None:
+                self._serving[target.name] = snapshot.last
             _remember(
                 values, target.name, PublishedVersion(served, target.adapter.version_arn(served))
             )
@@ -238,25 +238,33 @@ class RegionRollout:
         new = PublishedVersion(snapshot.new_version, snapshot.new_version_arn or "")
         published[target.name] = new
         _remember(values, target.name, new)
-        if snapshot.status == "creating" and target.adapter.read_alias() is None:
+        if snapshot.status is TargetStatus.CREATING and target.adapter.read_alias() is None:
             self._create_alias(target, new)
-        if snapshot.status in _UNFINISHED:
-            return _Progress.restored(self._with_validation(target), snapshot)
-        return None
+        if snapshot.initial is None or snapshot.last is None:  # an alias rollout created
+            return None
+        # Targets that already reached 100% are kept too: if the region fails from here
+        # on, they go back with the others.
+        return TargetProgress.restored(self._with_validation(target), snapshot)
 
     def _publish_one(
         self, target: TargetRun, values: dict[str, str], published: dict[str, PublishedVersion]
-    ) -> _Progress | None:
+    ) -> TargetProgress | None:
         adapter = target.adapter
         release = adapter.prepare(values)
         alias = release.alias
+        problem = alias_problem(target.name, alias, self.replace_split)
+        if problem:
+            raise _Stop(Outcome.FAILED_BEFORE_TRAFFIC, problem)
         if not release.changed and alias is not None:
-            unchanged = TargetSnapshot("unchanged", alias.arn, alias.routing, alias.routing)
-            self.journal.target(self.region, target.name, unchanged)
-            self._event(
+            unchanged = TargetSnapshot(
+                TargetStatus.UNCHANGED, alias.arn, alias.routing, alias.routing
+            )
+            self._journal.record(target.name, unchanged)
+            self._serving[target.name] = alias.routing
+            self.emit(
                 ev.NothingToPublish(region=self.region, target=target.name, summary=release.summary)
             )
-            served = alias.routing.version
+            served = alias.routing.base
             _remember(values, target.name, PublishedVersion(served, adapter.version_arn(served)))
             return None
         new = adapter.publish(release, values, self.description)
@@ -264,14 +272,16 @@ class RegionRollout:
         _remember(values, target.name, new)
         item = None
         if alias is None:
-            creating = TargetSnapshot("creating", new_version=new.version, new_version_arn=new.arn)
-            self.journal.target(self.region, target.name, creating)
-        else:
-            item = _Progress(
-                self._with_validation(target), alias, alias, alias.routing.version, new
+            creating = TargetSnapshot(
+                TargetStatus.CREATING, new_version=new.version, new_version_arn=new.arn
             )
-            self._record(item, "published")  # the version and the routing to restore
-        self._event(
+            self._journal.record(target.name, creating)
+        else:
+            item = TargetProgress(
+                self._with_validation(target), alias, alias, alias.routing.base, new
+            )
+            self._record(item, TargetStatus.PUBLISHED)  # the version and the routing to restore
+        self.emit(
             ev.VersionPublished(
                 region=self.region,
                 target=target.name,
@@ -287,10 +297,18 @@ class RegionRollout:
     def _create_alias(self, target: TargetRun, new: PublishedVersion) -> None:
         created = target.adapter.create_alias(new.version)
         snapshot = TargetSnapshot(
-            "created", created.arn, None, created.routing, None, None, new.version, new.arn
+            TargetStatus.CREATED,
+            created.arn,
+            None,
+            created.routing,
+            None,
+            None,
+            new.version,
+            new.arn,
         )
-        self.journal.target(self.region, target.name, snapshot)
-        self._event(
+        self._journal.record(target.name, snapshot)
+        self._serving[target.name] = created.routing
+        self.emit(
             ev.AliasCreated(
                 region=self.region, target=target.name, version=new.version, arn=created.arn
             )
@@ -302,9 +320,12 @@ class RegionRollout:
             return target
         return replace(target, steps=(Validate(), *target.steps))
 
+    def _record(self, item: TargetProgress, status: TargetStatus = TargetStatus.SHIFTING) -> None:
+        self._journal.record(item.run.name, item.snapshot(status))
+
     # -- moving traffic ---------------------------------------------------------------------
 
-    def _shift(self, progress: list[_Progress]) -> None:
+    def _shift(self, progress: list[TargetProgress]) -> None:
         while not all(p.done for p in progress):
             if self.abort_requested():
                 raise _Stop(Outcome.ROLLED_BACK, "aborted on request")
@@ -317,7 +338,7 @@ class RegionRollout:
             self.clock.sleep(self._seconds_to_next_wake(progress))
         self._poll_alarms()
 
-    def _seconds_to_next_wake(self, progress: list[_Progress]) -> float:
+    def _seconds_to_next_wake(self, progress: list[TargetProgress]) -> float:
         now = self.clock.monotonic()
         wake = now + self.policy.poll_seconds
         for item in progress:
@@ -332,7 +353,7 @@ class RegionRollout:
         if problem:
             raise _Stop(Outcome.ROLLED_BACK, problem)
 
-    def _advance(self, item: _Progress) -> None:
+    def _advance(self, item: TargetProgress) -> None:
         if self.full_promotion_requested():
             self._skip_to_full(item)
         while not item.done:
@@ -340,18 +361,16 @@ class RegionRollout:
             if not self._take(item, step):
                 return
             item.index += 1
-            self._record(item, "done" if item.done else "shifting")
+            self._record(item, TargetStatus.DONE if item.done else TargetStatus.SHIFTING)
 
-    def _skip_to_full(self, item: _Progress) -> None:
+    def _skip_to_full(self, item: TargetProgress) -> None:
         """`promote --full`: straight to the move to 100%, no more bakes or pauses."""
-        last_shift = max(
-            (i for i, step in enumerate(item.run.steps) if isinstance(step, Shift)), default=0
-        )
+        last_shift = last_shift_index(item.run.steps)
         if item.index <= last_shift:
             item.index, item.bake_until, item.paused = last_shift, None, False
             item.run = replace(item.run, steps=item.run.steps[: last_shift + 1])
 
-    def _take(self, item: _Progress, step: Step) -> bool:
+    def _take(self, item: TargetProgress, step: Step) -> bool:
         """Carry out `step`; False when it is still in progress."""
         if isinstance(step, Bake):
             return self._bake(item, step)
@@ -365,11 +384,11 @@ class RegionRollout:
             self._run_hook(item, item.run.after_traffic, "after_traffic")
         return True
 
-    def _bake(self, item: _Progress, step: Bake) -> bool:
+    def _bake(self, item: TargetProgress, step: Bake) -> bool:
         now = self.clock.monotonic()
         if item.bake_until is None:
             item.bake_until = now + step.duration.total_seconds()
-            self._event(
+            self.emit(
                 ev.BakeStarted(
                     region=self.region, target=item.run.name, seconds=step.duration.total_seconds()
                 )
@@ -379,17 +398,19 @@ class RegionRollout:
         item.bake_until = None
         return True
 
-    def _pause(self, item: _Progress) -> bool:
+    def _pause(self, item: TargetProgress) -> bool:
         if not item.paused:
             item.paused = True
-            self._event(ev.PauseStarted(region=self.region, target=item.run.name))
-        if not self.promoted(item.run.name):
+            # Recorded so that `rollout promote` releases this pause and no later one.
+            self._record(item)
+            self.emit(ev.PauseStarted(region=self.region, target=item.run.name))
+        if not self.promoted(item.run.name, item.index):
             return False
         item.paused = False
         return True
 
-    def _set_weight(self, item: _Progress, weight: Decimal) -> None:
-        current = self._read_checked(item)
+    def _set_weight(self, item: TargetProgress, weight: Decimal) -> None:
+        current = read_checked(item, self.region, self.emit)
         routing = AliasRouting.towards(item.old, item.new.version, weight)
         # If the write's answer is lost, AWS may hold either routing: both are rollout's own.
         item.pending = routing
@@ -397,7 +418,7 @@ class RegionRollout:
         item.last = item.run.adapter.update_alias(routing, current)
         item.pending = None
         self._record(item)
-        self._event(
+        self.emit(
             ev.WeightShifted(
                 region=self.region,
                 target=item.run.name,
@@ -406,30 +427,7 @@ class RegionRollout:
             )
         )
 
-    def _read_checked(self, item: _Progress) -> AliasState:
-        """The alias as AWS has it now, which must be what rollout last set."""
-        current = item.run.adapter.read_alias()
-        found = current.routing if current is not None else None
-        ours = [item.last.routing, *([item.pending] if item.pending else [])]
-        if not any(routing.same_as(found) for routing in ours):
-            self._event(
-                ev.DriftDetected(
-                    region=self.region,
-                    target=item.run.name,
-                    expected=item.last.routing.describe(),
-                    found=found.describe() if found else "no alias",
-                )
-            )
-            raise _Stop(
-                Outcome.NEEDS_HUMAN,
-                f"{item.run.name}: the alias changed outside rollout (expected "
-                f"{item.last.routing.describe()}, found "
-                f"{found.describe() if found else 'no alias'}); nothing more was changed",
-            )
-        assert current is not None
-        return current
-
-    def _run_hook(self, item: _Progress, hook: Hook | None, phase: str) -> None:
+    def _run_hook(self, item: TargetProgress, hook: HookSpec | None, phase: str) -> None:
         if hook is None:
             return
         context = HookContext(
@@ -442,12 +440,12 @@ class RegionRollout:
             old_version=item.old,
         )
         outcome = self.hooks.run(hook, context)
-        self._event(
+        self.emit(
             ev.HookFinished(
                 region=self.region,
                 target=item.run.name,
                 phase=phase,
-                hook=describe_hook(hook),
+                hook=hook.describe(),
                 passed=outcome.passed,
                 detail=outcome.detail,
             )
@@ -456,65 +454,6 @@ class RegionRollout:
             raise _Stop(
                 Outcome.ROLLED_BACK, f"{item.run.name}: {phase} hook failed: {outcome.detail}"
             )
-
-    # -- going back -------------------------------------------------------------------------
-
-    def _roll_back(self, progress: list[_Progress], reason: str) -> tuple[Outcome, str]:
-        # Decided: record it for every target first, so a process that dies from here on
-        # leaves a rollback for `resume` to finish, never a release to carry on with.
-        for item in progress:
-            self._record(item, "rolling_back")
-        self._event(ev.RollbackStarted(region=self.region, reason=reason))
-        failures = []
-        for item in progress:
-            if item.last.routing.same_as(item.initial.routing):
-                self._record(item, "rolled_back")
-                continue
-            failure = self._restore_with_retries(item)
-            if failure is not None:
-                failures.append(
-                    f"{item.run.name}: {failure} (still to restore: "
-                    f"{item.initial.routing.describe()} on {item.initial.arn})"
-                )
-                self._event(
-                    ev.RollbackFailed(region=self.region, target=item.run.name, error=failure)
-                )
-                continue
-            restored = item.initial.routing.describe()
-            self._event(
-                ev.AliasRestored(region=self.region, target=item.run.name, routing=restored)
-            )
-        if failures:
-            return Outcome.NEEDS_HUMAN, f"{reason}; rollback incomplete: {'; '.join(failures)}"
-        return Outcome.ROLLED_BACK, f"{reason}; rolled back to the recorded routing"
-
-    def _restore_with_retries(self, item: _Progress) -> str | None:
-        """Put one alias back, retrying AWS errors with backoff until the deadline; the error."""
-        deadline = self.clock.monotonic() + self.rollback_deadline_seconds
-        delay = 0.5
-        while True:
-            try:
-                current = self._read_checked(item)
-                item.pending = item.initial.routing
-                self._record(item, "rolling_back")
-                item.last = item.run.adapter.update_alias(item.initial.routing, current)
-                item.pending = None
-                self._record(item, "rolled_back")
-                return None
-            except _Stop as stop:  # drift: someone else owns the alias now
-                return stop.message
-            except Exception as exc:
-                if self.clock.monotonic() + delay > deadline:
-                    return _error_text(exc)
-            # botocore already retried this call; back off before trying the whole write again.
-            self.clock.sleep(delay)
-            delay = min(delay * 2, 30.0)
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, TargetError):
-        return str(exc)
-    return f"unexpected {type(exc).__name__}: {exc}"
 
 
 def _remember(values: dict[str, str], target: str, version: PublishedVersion) -> None:
@@ -526,12 +465,3 @@ def _nothing_message(outcome: Outcome) -> str:
     if outcome is Outcome.NOTHING_TO_DO:
         return "nothing to do: every alias already serves this release"
     return "released (new aliases created, no traffic to shift)"
-
-
-def describe_hook(hook: Hook) -> str:
-    """`lambda smoke-test`, `command ./smoke.sh`, …"""
-    for kind in ("lambda_", "stepfunctions", "command", "http"):
-        value = getattr(hook, kind)
-        if value is not None:
-            return f"{kind.rstrip('_')} {value}"
-    return "hook"

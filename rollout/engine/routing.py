@@ -40,6 +40,16 @@ class AliasRouting:
         versions = [self.version, *(v for v, _ in self.additional)]
         return {v: self.weight_of(v) for v in versions if self.weight_of(v) > 0}
 
+    @property
+    def base(self) -> str:
+        """The version with the largest share: what a release moves traffic away from.
+
+        Step Functions may list a canary first, and a Lambda alias may send most of
+        its traffic to an additional version; on a tie, the version written first.
+        """
+        shares = self.shares()
+        return max(shares, key=lambda v: (shares[v], v == self.version), default=self.version)
+
     def same_as(self, other: AliasRouting | None) -> bool:
         """Whether both send the same share of traffic to the same versions, however written."""
         return other is not None and self.shares() == other.shares()

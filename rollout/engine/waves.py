@@ -1,4 +1,5 @@
-"""Regions in waves: the regions of one wave in parallel (bounded), a failed wave stops the rest."""
+"""Regions in waves: the regions of one wave in parallel (bounded), a failed wave stops the rest,
+and the one rule that turns every region's ending into the rollout's."""
 
 from __future__ import annotations
 
@@ -10,27 +11,41 @@ from dataclasses import dataclass, replace
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome, RegionResult, worst
 from rollout.engine.ports import Clock
+from rollout.exitcodes import ExitCode
 
 RegionRunner = Callable[[str], RegionResult]
-_FINE = (Outcome.SUCCEEDED, Outcome.NOTHING_TO_DO)
 
 
 @dataclass(frozen=True)
 class RolloutResult:
-    """Every region's result and the rollout's overall outcome."""
+    """Every region's result, the rollout's outcome, why, and the exit code it ends with."""
 
     regions: tuple[RegionResult, ...]
+    outcome: Outcome
+    message: str
+    exit_code: ExitCode
 
-    @property
-    def outcome(self) -> Outcome:
-        return worst([r.outcome for r in self.regions])
 
-    def message(self) -> str:
-        """One line: how many regions ended how."""
-        counts: dict[str, int] = {}
-        for result in self.regions:
-            counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
-        return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+def overall_outcome(results: Sequence[RegionResult]) -> Outcome:
+    """The rollout's ending: exit 1 only when no traffic moved anywhere, 4 when regions serve
+    different releases or need a look, 3 when every region that moved is back."""
+    outcomes = [r.outcome for r in results]
+    if all(outcome.fine for outcome in outcomes):
+        return worst(outcomes)
+    if Outcome.NEEDS_HUMAN in outcomes or Outcome.SUCCEEDED in outcomes:
+        # Some regions serve the new release while others do not: a person decides.
+        return Outcome.NEEDS_HUMAN
+    if Outcome.ROLLED_BACK in outcomes:
+        return Outcome.ROLLED_BACK
+    return Outcome.FAILED_BEFORE_TRAFFIC
+
+
+def count_outcomes(results: Sequence[RegionResult]) -> str:
+    """`2 succeeded, 1 rolled back`."""
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
+    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
 
 
 def stamped_sink(sink: ev.EventSink, clock: Clock) -> ev.EventSink:
@@ -45,33 +60,28 @@ def stamped_sink(sink: ev.EventSink, clock: Clock) -> ev.EventSink:
 
 
 def run_waves(
-    plan_name: str,
     waves: Sequence[Sequence[str]],
     parallelism: int,
     run_region: RegionRunner,
     emit: ev.EventSink,
-) -> RolloutResult:
-    """Run each wave's regions, at most `parallelism` at once; stop after a wave that failed."""
-    emit(ev.RolloutStarted(plan=plan_name, waves=tuple(tuple(w) for w in waves)))
+) -> list[RegionResult]:
+    """Run each wave's regions, at most `parallelism` at once; skip the waves after a failure."""
     results: list[RegionResult] = []
     failed = False
     for wave in waves:
         if failed:
-            results += [RegionResult(r, Outcome.SKIPPED, "an earlier wave failed") for r in wave]
+            for region in wave:
+                message = "not started: an earlier wave failed"
+                emit(
+                    ev.RegionFinished(region=region, outcome=Outcome.SKIPPED.value, message=message)
+                )
+                results.append(RegionResult(region, Outcome.SKIPPED, message))
             continue
         with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
             wave_results = list(pool.map(lambda region: _guarded(region, run_region, emit), wave))
         results += wave_results
-        failed = any(r.outcome not in _FINE for r in wave_results)
-    result = RolloutResult(tuple(results))
-    emit(
-        ev.RolloutFinished(
-            outcome=result.outcome.value,
-            exit_code=int(result.outcome.exit_code),
-            message=result.message(),
-        )
-    )
-    return result
+        failed = not all(r.outcome.fine for r in wave_results)
+    return results
 
 
 def _guarded(region: str, run_region: RegionRunner, emit: ev.EventSink) -> RegionResult:

@@ -11,7 +11,7 @@ from rollout.plan.durations import format_duration
 from rollout.preview import PlanPreview, TargetPreview, TimelineRow
 
 if TYPE_CHECKING:  # the live plan reads AWS; the offline preview must not import it
-    from rollout.live_plan import LivePlan
+    from rollout.commands.inspect import LivePlan
 
 
 def format_weight(weight: Decimal) -> str:

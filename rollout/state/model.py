@@ -8,27 +8,48 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Literal
+from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rollout.engine.outcome import Outcome
+from rollout.engine.ports import TargetStatus
 from rollout.engine.routing import AliasRouting
 
-FORMAT = 1
+FORMAT = 2  # 2: the region scope and the resources each target resolved to are recorded
 
-RolloutStatus = Literal[
-    "in_progress", "succeeded", "rolled_back", "needs_human", "failed", "nothing_to_do"
-]
-TargetStatus = Literal[
-    "published",
-    "shifting",
-    "done",
-    "rolling_back",
-    "rolled_back",
-    "unchanged",
-    "creating",
-    "created",
-]
+
+class RolloutStatus(str, Enum):
+    """How a rollout (or one of its regions) stands."""
+
+    IN_PROGRESS = "in_progress"
+    SUCCEEDED = "succeeded"
+    NOTHING_TO_DO = "nothing_to_do"
+    ROLLED_BACK = "rolled_back"
+    NEEDS_HUMAN = "needs_human"
+    FAILED = "failed"  # stopped before any traffic moved
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> RolloutStatus:
+        """The status an engine outcome is recorded as."""
+        return _STATUS_OF_OUTCOME[outcome]
+
+
+_STATUS_OF_OUTCOME = {
+    Outcome.SUCCEEDED: RolloutStatus.SUCCEEDED,
+    Outcome.NOTHING_TO_DO: RolloutStatus.NOTHING_TO_DO,
+    Outcome.ROLLED_BACK: RolloutStatus.ROLLED_BACK,
+    Outcome.NEEDS_HUMAN: RolloutStatus.NEEDS_HUMAN,
+    Outcome.FAILED_BEFORE_TRAFFIC: RolloutStatus.FAILED,
+    Outcome.SKIPPED: RolloutStatus.FAILED,
+}
+
+
+class TargetKind(str, Enum):
+    """What a target releases."""
+
+    LAMBDA = "lambda"
+    STEPFUNCTIONS = "stepfunctions"
 
 
 def utcnow() -> datetime:
@@ -52,12 +73,25 @@ class RoutingRecord(BaseModel):
         return AliasRouting(self.version, tuple((v, Decimal(w)) for v, w in self.additional))
 
 
+class TargetIdentity(BaseModel):
+    """The AWS resource a target resolved to in one region, as the release touched it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: TargetKind
+    name: str  # the function's name, or the state machine's name or ARN
+    alias: str
+
+    def describe(self) -> str:
+        """`lambda orders-api:live`."""
+        return f"{self.kind.value} {self.name.rsplit(':', 1)[-1]}:{self.alias}"
+
+
 class TargetRecord(BaseModel):
     """One target in one region."""
 
-    kind: str
     alias_arn: str = ""
-    status: TargetStatus = "published"
+    status: TargetStatus = TargetStatus.PUBLISHED
     initial: RoutingRecord | None = None  # the routing before the rollout's first change
     last: RoutingRecord | None = None  # what rollout last set
     pending: RoutingRecord | None = None  # a write under way; AWS may hold it or `last`
@@ -65,14 +99,17 @@ class TargetRecord(BaseModel):
     new_version: str | None = None
     new_version_arn: str | None = None
     step: int = 0  # the index of the next step to take
+    paused: bool = False  # waiting at the manual pause `step`
     updated_at: datetime = Field(default_factory=utcnow)
 
 
 class RegionRecord(BaseModel):
-    """One region's targets and how the region ended."""
+    """One region: the scope it ran with, what each target resolved to, and how it ended."""
 
-    status: RolloutStatus = "in_progress"
+    status: RolloutStatus = RolloutStatus.IN_PROGRESS
     message: str = ""
+    scope: dict[str, str] = Field(default_factory=dict)  # placeholder values, e.g. tf outputs
+    resources: dict[str, TargetIdentity] = Field(default_factory=dict)
     targets: dict[str, TargetRecord] = Field(default_factory=dict)
 
 
@@ -80,7 +117,9 @@ class Requests(BaseModel):
     """What other processes asked the running apply to do."""
 
     abort: bool = False
-    promotions: dict[str, int] = Field(default_factory=dict)  # target → manual pauses released
+    # "REGION/TARGET" -> the index of the manual pause released: a promote releases the
+    # pause it was sent for, never a later one.
+    promotions: dict[str, int] = Field(default_factory=dict)
     promote_full: bool = False
 
 
@@ -91,11 +130,16 @@ class RolloutRecord(BaseModel):
     id: str
     plan: str
     plan_hash: str
-    status: RolloutStatus = "in_progress"
+    # A fingerprint per part of the plan (`regions`, `targets.api`, …), to name what changed.
+    plan_parts: dict[str, str] = Field(default_factory=dict)
+    status: RolloutStatus = RolloutStatus.IN_PROGRESS
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     regions: dict[str, RegionRecord] = Field(default_factory=dict)
-    requests: Requests = Field(default_factory=Requests)
+
+    @property
+    def unfinished(self) -> bool:
+        return self.status is RolloutStatus.IN_PROGRESS
 
 
 class LockHolder(BaseModel):

@@ -2,22 +2,23 @@
 
 `RolloutSession` is what `apply`, `resume` and `rollback` open: it takes the
 lock, writes the state document before and after every change, reads abort
-and promote requests from other processes, and on close records the outcome,
-appends the history and releases the lock.
+and promote requests from other processes, and at the end records the
+outcome, appends the history and releases the lock. A state store that stops
+answering is reported as a `JournalError`, so that the engine rolls back
+from memory instead of stopping half-way.
 """
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
-from typing import cast
+from collections.abc import Callable, Mapping
 
-from rollout.engine.ports import Clock, TargetSnapshot
+from rollout.engine.outcome import Outcome
+from rollout.engine.ports import Clock, JournalError, TargetSnapshot
 from rollout.engine.routing import AliasRouting
 from rollout.state.model import (
     LockHolder,
@@ -26,11 +27,11 @@ from rollout.state.model import (
     RolloutRecord,
     RolloutStatus,
     RoutingRecord,
+    TargetIdentity,
     TargetRecord,
-    TargetStatus,
     utcnow,
 )
-from rollout.state.store import StateStore
+from rollout.state.store import LockHeldError, StateError, StateStore
 
 CI_URL_VARIABLES = (
     ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"),
@@ -38,11 +39,6 @@ CI_URL_VARIABLES = (
     ("CI_JOB_URL",),  # GitLab
 )
 REQUEST_READ_SECONDS = 0.2  # how stale a read of the requests file may be
-
-
-def plan_hash(text: str) -> str:
-    """A short fingerprint of the plan file's text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def ci_url() -> str | None:
@@ -91,11 +87,17 @@ def snapshot_of(record: TargetRecord) -> TargetSnapshot:
         new_version=record.new_version,
         new_version_arn=record.new_version_arn,
         step=record.step,
+        paused=record.paused,
     )
 
 
+def promotion_key(region: str, target: str) -> str:
+    """How a promote request names one target of one region."""
+    return f"{region}/{target}"
+
+
 class RolloutSession:
-    """The lock and the journal of one rollout; a context manager."""
+    """The lock and the journal of one rollout."""
 
     def __init__(self, store: StateStore, record: RolloutRecord, clock: Clock) -> None:
         self.store = store
@@ -108,34 +110,83 @@ class RolloutSession:
         self.interrupted = threading.Event()
 
     @classmethod
-    def start(cls, store: StateStore, name: str, plan_text: str, clock: Clock) -> RolloutSession:
-        """A new rollout of `name`; the lock is taken on entering."""
-        record = RolloutRecord(id=uuid.uuid4().hex[:12], plan=name, plan_hash=plan_hash(plan_text))
+    def start(
+        cls,
+        store: StateStore,
+        name: str,
+        clock: Clock,
+        *,
+        plan_hash: str,
+        plan_parts: Mapping[str, str],
+    ) -> RolloutSession:
+        """A new rollout of `name`; nothing is written until `begin`."""
+        record = RolloutRecord(
+            id=uuid.uuid4().hex[:12], plan=name, plan_hash=plan_hash, plan_parts=dict(plan_parts)
+        )
         return cls(store, record, clock)
 
-    def __enter__(self) -> RolloutSession:
-        self.store.acquire_lock(self.record.plan, self.holder)
-        self.store.write_requests(self.record.plan, Requests())
-        self._save()
-        return self
+    # -- the lock ------------------------------------------------------------------------------
 
-    def __exit__(self, *exc: object) -> None:
-        self.store.release_lock(self.record.plan, self.holder)
+    def take_lock(self, say: Callable[[str], None]) -> None:
+        """Take the lock, taking over one whose holder died on this host; clear old requests."""
+        name = self.record.plan
+        try:
+            self.store.acquire_lock(name, self.holder)
+        except LockHeldError as held:
+            if not held.dead:
+                raise
+            say(
+                "taking over the lock of a process that is no longer running: "
+                f"{held.holder.describe()}"
+            )
+            self.store.break_lock(name)
+            self.store.acquire_lock(name, self.holder)
+        try:
+            self.store.write_requests(name, Requests())
+        except BaseException:
+            self.release_lock()  # a store that cannot be written must not stay locked
+            raise
+
+    def release_lock(self) -> str | None:
+        """Give the lock back; the store's complaint, if any, instead of raising."""
+        try:
+            self.store.release_lock(self.record.plan, self.holder)
+        except StateError as exc:
+            return str(exc)
+        return None
+
+    # -- the journal the engine and the pipeline write through ---------------------------------
+
+    def begin(self) -> None:
+        """Write the new record: from here on, `rollback` and `resume` know this rollout."""
+        self._save()
 
     def _save(self) -> None:
-        self.store.write(self.record)
+        try:
+            self.store.write(self.record)
+            self.store.refresh_lock(self.record.plan, self.holder)
+        except (StateError, OSError) as exc:
+            raise JournalError(f"state store: {exc}") from exc
 
-    # -- the journal the engine writes through -----------------------------------------------
+    def _region(self, region: str) -> RegionRecord:
+        return self.record.regions.setdefault(region, RegionRecord())
+
+    def resolved(
+        self, region: str, scope: Mapping[str, str], resources: Mapping[str, TargetIdentity]
+    ) -> None:
+        """Record the region's placeholder values and the resources its targets resolved to."""
+        with self._write_lock:
+            stored = self._region(region)
+            stored.scope = dict(scope)
+            stored.resources.update(resources)
+            self._save()
 
     def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
         """Record one target's progress durably."""
         with self._write_lock:
-            regions = self.record.regions.setdefault(region, RegionRecord())
-            previous = regions.targets.get(name)
-            regions.targets[name] = TargetRecord(
-                kind=previous.kind if previous else "",
-                alias_arn=snapshot.alias_arn or (previous.alias_arn if previous else ""),
-                status=cast(TargetStatus, snapshot.status),
+            self._region(region).targets[name] = TargetRecord(
+                alias_arn=snapshot.alias_arn,
+                status=snapshot.status,
                 initial=_record(snapshot.initial),
                 last=_record(snapshot.last),
                 pending=_record(snapshot.pending),
@@ -143,32 +194,39 @@ class RolloutSession:
                 new_version=snapshot.new_version,
                 new_version_arn=snapshot.new_version_arn,
                 step=snapshot.step,
+                paused=snapshot.paused,
             )
             self._save()
-            self.store.refresh_lock(self.record.plan, self.holder)
 
-    def region_finished(self, region: str, outcome: str, message: str) -> None:
+    def region_finished(self, region: str, outcome: Outcome, message: str) -> None:
         """Record how a region ended."""
         with self._write_lock:
-            regions = self.record.regions.setdefault(region, RegionRecord())
-            regions.status = _status(outcome)
-            regions.message = message
+            stored = self._region(region)
+            stored.status = RolloutStatus.of(outcome)
+            stored.message = message
             self._save()
 
-    def finish(self, outcome: str) -> None:
-        """Record the rollout's end and add it to the history."""
+    def finish(self, outcome: Outcome) -> str | None:
+        """Record the rollout's end and add it to the history; the store's complaint, if any."""
         with self._write_lock:
-            self.record.status = _status(outcome)
+            self.record.status = RolloutStatus.of(outcome)
             self.record.finished_at = utcnow()
-            self._save()
-            self.store.append_history(self.record)
+            try:
+                self._save()
+                self.store.append_history(self.record)
+            except (JournalError, StateError, OSError) as exc:
+                return str(exc)
+        return None
 
     # -- requests from other processes -----------------------------------------------------------
 
     def _current_requests(self) -> Requests:
         now = self.clock.monotonic()
         if now - self._requests_read_at >= REQUEST_READ_SECONDS:
-            self._requests = self.store.read_requests(self.record.plan)
+            try:
+                self._requests = self.store.read_requests(self.record.plan)
+            except (StateError, OSError) as exc:
+                raise JournalError(f"state store: {exc}") from exc
             self._requests_read_at = now
         return self._requests
 
@@ -176,36 +234,10 @@ class RolloutSession:
         """Ctrl-C, SIGTERM, or `rollout abort` from elsewhere."""
         return self.interrupted.is_set() or self._current_requests().abort
 
-    def promoted_counter(self) -> Callable[[str], bool]:
-        """`promoted(target)`: True once per manual pause that `rollout promote` released."""
-        used: dict[str, int] = {}
-        lock = threading.Lock()
-
-        def promoted(target: str) -> bool:
-            requests = self._current_requests()
-            granted = requests.promotions.get(target, 0) + requests.promotions.get("*", 0)
-            with lock:
-                if granted > used.get(target, 0):
-                    used[target] = used.get(target, 0) + 1
-                    return True
-            return False
-
-        return promoted
+    def promoted(self, region: str, target: str, step: int) -> bool:
+        """Whether `rollout promote` released the manual pause at `step` of this target."""
+        return self._current_requests().promotions.get(promotion_key(region, target)) == step
 
     def full_promotion_requested(self) -> bool:
         """`rollout promote --full`."""
         return self._current_requests().promote_full
-
-
-_STATUSES: dict[str, RolloutStatus] = {
-    "succeeded": "succeeded",
-    "nothing_to_do": "nothing_to_do",
-    "rolled_back": "rolled_back",
-    "needs_human": "needs_human",
-    "failed_before_traffic": "failed",
-    "skipped": "failed",
-}
-
-
-def _status(outcome: str) -> RolloutStatus:
-    return _STATUSES.get(outcome, "failed")

@@ -100,6 +100,8 @@ def test_alarm_mid_linear_rolls_back_to_the_exact_recorded_routing(
     recorded = world.lambda_routing("api")
     world.alarm("api-errors")
     plan = lambda_plan(tmp_path, "{type: linear, percent: 20, interval: 0.5s}", body="v3")
+    # An alias split by an older release is released from only when the plan says so.
+    plan.write_text(plan.read_text() + "on_split_alias: replace\n")
 
     def flip(routing: tuple[str, dict[str, Decimal]]) -> None:
         if routing[1].get("3") == Decimal("40.00"):
@@ -124,7 +126,7 @@ def test_alarm_already_in_alarm_refuses_before_publishing(
     result = apply(lambda_plan(tmp_path, "Canary10Percent5Minutes"), aws_endpoint)
 
     assert result.exit_code == 1
-    assert "refusing to start: alarm(s) api-errors (ALARM)" in result.stdout
+    assert "error: us-east-1: alarm api-errors is in ALARM: no traffic may move" in result.stderr
     assert world.versions("api") == ["1"]
 
 
@@ -139,7 +141,7 @@ def test_missing_alarm_fails_before_anything_is_published(
     result = apply(plan, aws_endpoint)
 
     assert result.exit_code == 1
-    assert "watched alarm(s) do not exist: api-p99" in result.stdout
+    assert "error: us-east-1: watched alarm api-p99 does not exist" in result.stderr
     assert world.versions("api") == ["1"]
 
 
@@ -258,27 +260,81 @@ def test_two_targets_in_one_region_roll_back_together(aws_endpoint: str, tmp_pat
     assert published["States"]["Call"]["Resource"].endswith(":function:api:2")
 
 
-def test_second_wave_failure_leaves_the_first_wave_released(
-    aws_endpoint: str, tmp_path: Path
-) -> None:
-    east, west = World(aws_endpoint, "us-east-1"), World(aws_endpoint, "eu-west-1")
-    for world in (east, west):
-        world.function("api")
-        world.alarm(f"api-errors-{world.region}")
-    west.set_alarm("api-errors-eu-west-1", "ALARM")
+def two_waves(tmp_path: Path, strategy: str, extra: str = "") -> Path:
     (tmp_path / "v2.zip").write_bytes(code_zip("v2"))
     plan = tmp_path / "rollout.yaml"
     plan.write_text(
         "version: 1\nname: e2e\nregions: [us-east-1, eu-west-1]\n"
         "waves: [[us-east-1], [eu-west-1]]\ntargets:\n"
         "  - name: api\n    lambda: {function: api, alias: live, code: {zip: v2.zip}}\n"
-        "    strategy: AllAtOnce\n    alarms: ['api-errors-{region}']\n" + FAST,
+        f"    strategy: {strategy}\n    alarms: ['api-errors-{{region}}']\n" + FAST + extra,
         encoding="utf-8",
     )
+    return plan
 
-    result = apply(plan, aws_endpoint)
 
-    assert result.exit_code == 1, result.stdout
-    assert east.lambda_routing("api") == ("2", {})
+def east_and_west(endpoint: str) -> tuple[World, World]:
+    east, west = World(endpoint, "us-east-1"), World(endpoint, "eu-west-1")
+    for world in (east, west):
+        world.function("api")
+        world.alarm(f"api-errors-{world.region}")
+    return east, west
+
+
+def test_an_alarm_firing_in_the_second_wave_stops_the_release_before_the_first_moves(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    east, west = east_and_west(aws_endpoint)
+    west.set_alarm("api-errors-eu-west-1", "ALARM")
+
+    result = apply(two_waves(tmp_path, "AllAtOnce"), aws_endpoint)
+
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "error: eu-west-1: alarm api-errors-eu-west-1 is in ALARM" in result.stderr
+    assert east.lambda_routing("api") == ("1", {}) and east.versions("api") == ["1"]
+    assert west.lambda_routing("api") == ("1", {}) and west.versions("api") == ["1"]
+
+
+def alarm_when_west_splits(west: World) -> AliasWatcher:
+    def flip(routing: tuple[str, dict[str, Decimal]]) -> None:
+        if routing[1]:
+            west.set_alarm("api-errors-eu-west-1", "ALARM")
+
+    return AliasWatcher(lambda: west.lambda_routing("api"), on_change=flip)
+
+
+def test_a_later_wave_failing_after_an_earlier_one_released_needs_a_human(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    east, west = east_and_west(aws_endpoint)
+    plan = two_waves(tmp_path, "{type: linear, percent: 50, interval: 0.5s}")
+
+    with alarm_when_west_splits(west):
+        result = apply(plan, aws_endpoint, "--output", "json")
+
+    assert result.exit_code == 4, result.stdout + result.stderr
+    assert east.lambda_routing("api") == ("2", {})  # kept: on_wave_failure defaults to keep
     assert west.lambda_routing("api") == ("1", {})
-    assert west.versions("api") == ["1"]
+    finished = json.loads(result.stdout.splitlines()[-1])
+    assert finished["event"] == "rollout_finished" and finished["exit_code"] == 4
+    assert "us-east-1 succeeded (api serves 2: 100%)" in finished["message"]
+    assert "eu-west-1 rolled back (api serves 1: 100%)" in finished["message"]
+    assert f"rollout rollback -f {plan}" in finished["message"]
+    assert f"rollout apply -f {plan}" in finished["message"]
+
+
+def test_on_wave_failure_rollback_puts_earlier_waves_back_too(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    east, west = east_and_west(aws_endpoint)
+    plan = two_waves(
+        tmp_path, "{type: linear, percent: 50, interval: 0.5s}", "on_wave_failure: rollback\n"
+    )
+
+    with alarm_when_west_splits(west):
+        result = apply(plan, aws_endpoint)
+
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert east.lambda_routing("api") == ("1", {})
+    assert west.lambda_routing("api") == ("1", {})
+    assert "us-east-1: region rolled back: another region failed" in result.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -43,7 +44,9 @@ def wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def start_apply(plan: Path, endpoint: str, log: Path) -> subprocess.Popen[bytes]:
+def start_apply(
+    plan: Path, endpoint: str, log: Path, stdin: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -56,6 +59,7 @@ def start_apply(plan: Path, endpoint: str, log: Path) -> subprocess.Popen[bytes]
             "--endpoint-url",
             endpoint,
         ],
+        stdin=stdin,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -95,10 +99,8 @@ def test_a_signal_mid_rollout_rolls_back_and_exits_3(
     assert not (tmp_path / ".rollout" / "e2e.lock").exists()
 
 
-def test_a_second_ctrl_c_stops_at_once_and_says_how_to_finish(
-    world: World, aws_endpoint: str, tmp_path: Path
-) -> None:
-    # A hook that ignores being stopped, so the first Ctrl-C cannot end the rollout quickly.
+def stubborn_release(tmp_path: Path) -> Path:
+    """A plan whose after_traffic hook ignores being stopped, so rolling back takes seconds."""
     (tmp_path / "stubborn.py").write_text(
         "import signal, time\n"
         "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
@@ -108,7 +110,16 @@ def test_a_second_ctrl_c_stops_at_once_and_says_how_to_finish(
     hooks = f"    hooks:\n      after_traffic: {{command: '{sys.executable} stubborn.py'}}\n"
     plan = lambda_plan(tmp_path, SLOW_CANARY, extra=hooks)
     plan.write_text(plan.read_text().replace("interval: 30s", "interval: 0.2s"))
-    process = start_apply(plan, aws_endpoint, tmp_path / "log")
+    return plan
+
+
+def test_a_second_ctrl_c_typed_on_a_terminal_stops_at_once_and_says_how_to_finish(
+    world: World, aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan = stubborn_release(tmp_path)
+    # stdin is a terminal: the operator is there to type the second Ctrl-C.
+    terminal, operator = pty.openpty()
+    process = start_apply(plan, aws_endpoint, tmp_path / "log", stdin=terminal)
     wait_until((tmp_path / "hook-ready").exists)  # the hook runs, at 100%, ignoring Ctrl-C
 
     os.killpg(process.pid, signal.SIGINT)
@@ -116,10 +127,31 @@ def test_a_second_ctrl_c_stops_at_once_and_says_how_to_finish(
     os.killpg(process.pid, signal.SIGINT)
 
     assert process.wait(30) == 4
+    os.close(terminal)
+    os.close(operator)
     log = (tmp_path / "log").read_text()
     assert "stopped at once" in log and "rollout rollback -f" in log
-    assert run_cli(["rollback", "-f", str(plan), "--endpoint-url", aws_endpoint]).exit_code == 3
+    assert run_cli(["rollback", "-f", str(plan), "--endpoint-url", aws_endpoint]).exit_code == 0
     assert world.lambda_routing("api") == ("1", {})
+
+
+def test_a_cancelled_ci_job_sigint_then_sigterm_does_not_abandon_the_rollback(
+    world: World, aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan = stubborn_release(tmp_path)
+    process = start_apply(plan, aws_endpoint, tmp_path / "log")  # no terminal, as in CI
+    wait_until((tmp_path / "hook-ready").exists)
+
+    # GitHub Actions: SIGINT, then SIGTERM while rollout is still rolling back.
+    os.killpg(process.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGTERM)
+
+    assert process.wait(30) == 3, (tmp_path / "log").read_text()
+    log = (tmp_path / "log").read_text()
+    assert "SIGTERM: already rolling back; the rollback goes on" in log
+    assert world.lambda_routing("api") == ("1", {})
+    assert state(tmp_path)["status"] == "rolled_back"
 
 
 def test_ctrl_c_during_a_long_hook_stops_the_hook_and_rolls_back(
@@ -179,8 +211,10 @@ def test_promote_releases_a_manual_pause(
     plan = lambda_plan(tmp_path, steps)
     process = start_apply(plan, aws_endpoint, tmp_path / "log")
     wait_until(lambda: world.lambda_routing("api") == ("1", {"2": Decimal("20.00")}))
+    wait_until(lambda: target_state(tmp_path).get("paused", False))
 
-    run_cli(["promote", "-f", str(plan), *(["--full"] if full else [])])
+    promoted = run_cli(["promote", "-f", str(plan), *(["--full"] if full else [])])
+    assert promoted.exit_code == 0, promoted.stdout + promoted.stderr
 
     if full:
         assert process.wait(30) == 0
@@ -206,10 +240,11 @@ def test_killed_mid_bake_then_rollback_restores_and_records_it(
     first = run_cli(["rollback", "-f", str(plan), "--endpoint-url", aws_endpoint])
     again = run_cli(["rollback", "-f", str(plan), "--endpoint-url", aws_endpoint])
 
-    assert first.exit_code == 3, first.stdout + first.stderr
-    assert "us-east-1 api: restored: 1: 100%" in first.stdout
-    assert "taking over the lock of a process that is no longer running" in first.stdout
-    assert again.exit_code == 3 and "us-east-1 api: already" in again.stdout
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert "us-east-1 api: restored alias to 1: 100%" in first.stdout
+    assert "taking over the lock of a process that is no longer running" in first.stderr
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert "restored alias" not in again.stdout  # already back: nothing to write
     assert world.lambda_routing("api") == ("1", {})
     assert target_state(tmp_path)["status"] == "rolled_back"
 

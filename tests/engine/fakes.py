@@ -10,12 +10,12 @@ from rollout.engine.events import Event
 from rollout.engine.ports import (
     HookContext,
     HookOutcome,
+    HookSpec,
     PublishedVersion,
     Release,
     TargetError,
 )
 from rollout.engine.routing import AliasRouting, AliasState
-from rollout.plan.model import Hook
 
 
 class FakeClock:
@@ -123,7 +123,7 @@ class FakeHooks:
     failing_phases: set[str] = field(default_factory=set)
     runs: list[HookContext] = field(default_factory=list)
 
-    def run(self, hook: Hook, context: HookContext) -> HookOutcome:
+    def run(self, hook: HookSpec, context: HookContext) -> HookOutcome:
         self.runs.append(context)
         passed = context.phase not in self.failing_phases
         return HookOutcome(passed, "ok" if passed else "smoke test returned 500")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rollout.state.model import LockHolder, Requests, RolloutRecord
+from rollout.state.model import LockHolder, Requests, RolloutRecord, RolloutStatus
 from rollout.state.store import LocalStateStore, LockHeldError
 
 
@@ -24,7 +24,7 @@ def test_documents_are_written_whole_and_private(tmp_path: Path) -> None:
     store = LocalStateStore(tmp_path / ".rollout")
     record = RolloutRecord(id="abc", plan="orders", plan_hash="h")
     store.write(record)
-    store.write(record.model_copy(update={"status": "succeeded"}))
+    store.write(record.model_copy(update={"status": RolloutStatus.SUCCEEDED}))
 
     assert store.read("orders").status == "succeeded"  # type: ignore[union-attr]
     path = tmp_path / ".rollout" / "orders.json"

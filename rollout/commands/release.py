@@ -1,0 +1,161 @@
+"""`apply` and `resume`: take the lock, check everything before anything moves, run the waves.
+
+Both finish through `run_release`, so the record, the history and the final
+event's exit code are written the same way whether a release is new or resumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rollout.commands.context import CommandContext, CommandResult, ran, said
+from rollout.commands.inspect import LivePlan, read_live_plan
+from rollout.engine import events as ev
+from rollout.exitcodes import ExitCode
+from rollout.pipeline.release import run_release
+from rollout.plan.fingerprint import changed_parts, plan_hash, plan_parts
+from rollout.state.model import RolloutRecord
+from rollout.state.session import RolloutSession
+
+Say = Callable[[str], None]
+SessionStarted = Callable[[RolloutSession], None]
+
+
+def _nothing(_session: RolloutSession) -> None:
+    return None
+
+
+def apply(
+    context: CommandContext,
+    sink: ev.EventSink,
+    *,
+    say: Say,
+    confirm: Callable[[LivePlan], bool] | None = None,
+    discard_record: bool = False,
+    on_start: SessionStarted = _nothing,
+) -> CommandResult:
+    """A new release: refused while an earlier one is unfinished or anything would stop it."""
+    parts = plan_parts(context.loaded.plan)
+    store = context.store()
+    session = RolloutSession.start(
+        store, context.name, context.clock, plan_hash=plan_hash(parts), plan_parts=parts
+    )
+    session.take_lock(say)
+    try:
+        refused = _unfinished_record(context, store.read(context.name), discard_record, say)
+        if refused is not None:
+            return refused
+        live = read_live_plan(context.builder())
+        if live.problems:
+            return said(
+                ExitCode.ERROR,
+                *(f"error: {problem}" for problem in live.problems),
+                "error: nothing was changed: every region of every wave is checked before the "
+                "first one moves",
+                problems=list(live.problems),
+            )
+        if confirm is not None and not confirm(live):
+            return said(ExitCode.ERROR, "error: not confirmed; nothing was changed")
+        session.begin()
+        on_start(session)
+        result = run_release(context.builder(), session, context.stamped(sink), context.plan_file)
+        return ran(result)
+    finally:
+        _release(session, say)
+
+
+def _unfinished_record(
+    context: CommandContext, record: RolloutRecord | None, discard: bool, say: Say
+) -> CommandResult | None:
+    """A refusal when the last rollout never finished, unless told to discard its record."""
+    if record is None or not record.unfinished:
+        return None
+    if discard:
+        context.store().append_history(record)
+        say(f"the unfinished record of rollout {record.id} was moved to the history")
+        return None
+    plan = context.plan_file
+    return said(
+        ExitCode.NEEDS_HUMAN,
+        f"error: rollout {record.id} of {context.name!r} never finished (started "
+        f"{record.started_at:%Y-%m-%d %H:%M:%S}Z); its record is the only memory of the "
+        "routing to restore",
+        f"`rollout rollback -f {plan}` restores that routing, `rollout resume -f {plan}` "
+        "finishes it; `rollout apply --discard-record` moves the record to the history and "
+        "starts anew",
+        unfinished_rollout=record.id,
+    )
+
+
+def resume(
+    context: CommandContext,
+    sink: ev.EventSink,
+    *,
+    say: Say,
+    force: bool = False,
+    on_start: SessionStarted = _nothing,
+) -> CommandResult:
+    """Carry on with an unfinished rollout, with the plan it began with (or --force)."""
+    store = context.store()
+    record = store.read(context.name)
+    if record is None:
+        return said(ExitCode.ERROR, f"no rollout of {context.name!r} is recorded")
+    if not record.unfinished:
+        return said(
+            ExitCode.OK,
+            f"the last rollout of {context.name!r} ({record.id}) ended: "
+            f"{record.status.value}; nothing to resume",
+        )
+    refused = _refuse_edited_plan(context, record, force) or _refuse_missing(context, record)
+    if refused is not None:
+        return refused
+    session = RolloutSession(store, record, context.clock)
+    session.take_lock(say)
+    try:
+        on_start(session)
+        result = run_release(context.builder(), session, context.stamped(sink), context.plan_file)
+        return ran(result)
+    finally:
+        _release(session, say)
+
+
+def _refuse_edited_plan(
+    context: CommandContext, record: RolloutRecord, force: bool
+) -> CommandResult | None:
+    if force or not record.plan_parts:  # records of older versions kept no fingerprints
+        return None
+    changed = changed_parts(record.plan_parts, plan_parts(context.loaded.plan))
+    if not changed:
+        return None
+    return said(
+        ExitCode.ERROR,
+        f"error: the plan changed since rollout {record.id} began: {', '.join(changed)}",
+        "resume with the plan the rollout began with, `rollout rollback` to undo it, or "
+        "`rollout resume --force` to carry on with the plan as it is now",
+        changed=changed,
+    )
+
+
+def _refuse_missing(context: CommandContext, record: RolloutRecord) -> CommandResult | None:
+    """Resume needs a strategy for every recorded target: the plan must still have them all."""
+    plan = context.loaded.plan
+    names = {t.name for t in plan.targets}
+    missing = sorted(
+        {f"region {r}" for r in record.regions if r not in plan.regions}
+        | {f"target {t}" for stored in record.regions.values() for t in stored.targets}
+        - {f"target {n}" for n in names}
+    )
+    if not missing:
+        return None
+    return said(
+        ExitCode.ERROR,
+        f"error: rollout {record.id} changed {', '.join(missing)}, which the plan no longer "
+        "has; `rollout rollback` restores them",
+        missing=missing,
+    )
+
+
+def _release(session: RolloutSession, say: Say) -> None:
+    problem = session.release_lock()
+    if problem is not None:
+        say(f"warning: the lock could not be released ({problem}); `rollout unlock --force`")

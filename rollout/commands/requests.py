@@ -1,0 +1,113 @@
+"""Requests to a running rollout (`abort`, `promote`) and the lock (`unlock`).
+
+A request only makes sense while a live process holds the lock; without one,
+these commands say so instead of writing a request nobody will read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rollout.commands.context import CommandContext, CommandResult, said
+from rollout.exitcodes import ExitCode
+from rollout.state.model import LockHolder, RolloutRecord
+from rollout.state.session import promotion_key
+from rollout.state.store import StateStore, holder_is_dead
+
+
+class UnknownTargetError(ValueError):
+    """`promote --target` names no target of the rollout."""
+
+
+@dataclass(frozen=True)
+class Running:
+    """The rollout in flight, and the process that runs it."""
+
+    record: RolloutRecord
+    holder: LockHolder
+
+
+def _running(context: CommandContext, store: StateStore) -> Running | CommandResult:
+    record = store.read(context.name)
+    holder = store.lock_holder(context.name)
+    plan = context.plan_file
+    if record is None or not record.unfinished:
+        return said(ExitCode.ERROR, f"error: no rollout of {context.name!r} is in flight")
+    if holder is None or holder_is_dead(holder):
+        gone = f" (its process, {holder.describe()}, is no longer running)" if holder else ""
+        return said(
+            ExitCode.ERROR,
+            f"error: rollout {record.id} is unfinished but no running process holds it{gone}; "
+            f"`rollout resume -f {plan}` carries it on, `rollout rollback -f {plan}` undoes it",
+        )
+    return Running(record, holder)
+
+
+def abort(context: CommandContext) -> CommandResult:
+    """Ask the running rollout to roll back."""
+    store = context.store()
+    running = _running(context, store)
+    if isinstance(running, CommandResult):
+        return running
+    requests = store.read_requests(context.name)
+    store.write_requests(context.name, requests.model_copy(update={"abort": True}))
+    return said(
+        ExitCode.OK,
+        f"asked rollout {running.record.id} ({running.holder.describe()}) to roll back",
+    )
+
+
+def promote(context: CommandContext, targets: tuple[str, ...], *, full: bool) -> CommandResult:
+    """Release the manual pause the chosen targets wait at now, or go to 100% with `full`."""
+    store = context.store()
+    running = _running(context, store)
+    if isinstance(running, CommandResult):
+        return running
+    record = running.record
+    known = {name for stored in record.regions.values() for name in stored.targets}
+    known |= {t.name for t in context.loaded.plan.targets}
+    unknown = [name for name in targets if name not in known]
+    if unknown:
+        raise UnknownTargetError(
+            f"no target named {unknown[0]!r} in rollout {record.id} (it has "
+            f"{', '.join(sorted(known))})"
+        )
+    requests = store.read_requests(context.name)
+    if full:
+        store.write_requests(context.name, requests.model_copy(update={"promote_full": True}))
+        return said(
+            ExitCode.OK,
+            f"asked rollout {record.id} to go to 100% now, skipping every remaining step and bake",
+        )
+    waiting = {
+        promotion_key(region, name): target.step
+        for region, stored in record.regions.items()
+        for name, target in stored.targets.items()
+        if target.paused and (not targets or name in targets)
+    }
+    if not waiting:
+        return said(
+            ExitCode.ERROR,
+            "error: no target is waiting at a manual pause now; `promote` releases one only "
+            "while it waits (a timed pause ends by itself; `promote --full` skips the rest)",
+        )
+    promotions = {**requests.promotions, **waiting}
+    store.write_requests(context.name, requests.model_copy(update={"promotions": promotions}))
+    return said(
+        ExitCode.OK,
+        f"asked rollout {record.id} to go past the manual pause of {', '.join(sorted(waiting))}",
+        promoted=sorted(waiting),
+    )
+
+
+def unlock(context: CommandContext, *, force: bool) -> CommandResult:
+    """Show the lock's holder; with `force`, break the lock."""
+    store = context.store()
+    holder = store.lock_holder(context.name)
+    if holder is None:
+        return said(ExitCode.OK, f"{context.name!r} is not locked")
+    lines = [f"locked by {holder.describe()}"]
+    if not force:
+        return said(ExitCode.ERROR, *lines, "pass --force to break the lock")
+    store.break_lock(context.name)
+    return said(ExitCode.OK, *lines, "lock broken")

@@ -1,0 +1,144 @@
+"""`rollout rollback`: every recorded alias back on the routing it had before the rollout.
+
+It works from the record, so regions and targets the plan no longer lists are
+restored too; `--region R` restores R and leaves the record open for the rest.
+A rollout still running elsewhere is asked to roll back itself first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from rollout.commands.context import CommandContext, CommandResult, ran, said
+from rollout.engine import events as ev
+from rollout.engine.outcome import Outcome, RegionResult
+from rollout.engine.ports import TargetError
+from rollout.engine.waves import count_outcomes
+from rollout.exitcodes import ExitCode
+from rollout.pipeline.release import finish_rollout
+from rollout.state.model import RolloutRecord
+from rollout.state.session import RolloutSession
+from rollout.state.store import StateError, StateStore, holder_is_dead
+
+WAIT_FOR_HOLDER_SECONDS = 600.0
+REASON = "rollout rollback"
+
+
+class TargetFilterError(ValueError):
+    """`rollback --target`: the targets of a region go back together."""
+
+
+def rollback(
+    context: CommandContext, sink: ev.EventSink, *, say: Callable[[str], None]
+) -> CommandResult:
+    """Restore what the record says was changed; exit 0 when all of it is back, 4 otherwise."""
+    if context.selection.targets:
+        raise TargetFilterError(
+            "a region's targets go back together: choose regions with --region, not --target"
+        )
+    store = context.store()
+    if not _holder_gone(context, store, say):
+        return said(
+            ExitCode.NEEDS_HUMAN,
+            f"error: the running rollout did not finish within {WAIT_FOR_HOLDER_SECONDS:g}s",
+        )
+    try:
+        record = store.read(context.name)
+    except StateError as exc:
+        return said(ExitCode.NEEDS_HUMAN, f"error: {exc}", "nothing was restored")
+    if record is None:
+        return _nothing_recorded(context)
+    regions = [region for region in record.regions if context.selection.has_region(region)]
+    emit = context.stamped(sink)
+    session = RolloutSession(store, record, context.clock)
+    session.take_lock(say)
+    try:
+        emit(ev.RolloutStarted(plan=context.name, waves=(tuple(regions),)))
+        results = _restore_regions(context, session, emit, record, regions)
+        everything = set(regions) == set(record.regions)
+        back = all(r.outcome is Outcome.ROLLED_BACK for r in results)
+        outcome = Outcome.ROLLED_BACK if back else Outcome.NEEDS_HUMAN
+        result = finish_rollout(
+            session,
+            results,
+            emit,
+            outcome,
+            count_outcomes(results) or "nothing recorded to restore",
+            exit_code_of=_rollback_exit_code,
+            close_record=everything,
+        )
+        return ran(result)
+    finally:
+        problem = session.release_lock()
+        if problem is not None:
+            say(f"warning: the lock could not be released ({problem})")
+
+
+def _rollback_exit_code(outcome: Outcome) -> ExitCode:
+    return ExitCode.OK if outcome is Outcome.ROLLED_BACK else ExitCode.NEEDS_HUMAN
+
+
+def _restore_regions(
+    context: CommandContext,
+    session: RolloutSession,
+    emit: ev.EventSink,
+    record: RolloutRecord,
+    regions: list[str],
+) -> list[RegionResult]:
+    builder = context.builder()
+
+    def restore(region: str) -> RegionResult:
+        pipeline = builder.region(region).pipeline(emit, session, record.regions[region])
+        return pipeline.roll_back(REASON)
+
+    # Regions in parallel: a cancelled CI job leaves seconds, not minutes.
+    with ThreadPoolExecutor(max_workers=max(1, context.loaded.plan.parallelism)) as pool:
+        return list(pool.map(restore, regions))
+
+
+def _holder_gone(context: CommandContext, store: StateStore, say: Callable[[str], None]) -> bool:
+    """Ask a live holder of the lock to roll back and wait for it; False if it never lets go."""
+    holder = store.lock_holder(context.name)
+    if holder is None or holder_is_dead(holder):
+        return True
+    say(f"asking the running rollout to roll back: {holder.describe()}")
+    requests = store.read_requests(context.name)
+    store.write_requests(context.name, requests.model_copy(update={"abort": True}))
+    clock = context.clock
+    deadline = clock.monotonic() + WAIT_FOR_HOLDER_SECONDS
+    while store.lock_holder(context.name) is not None:
+        if clock.monotonic() > deadline:
+            return False
+        clock.sleep(0.2)
+    return True
+
+
+def _nothing_recorded(context: CommandContext) -> CommandResult:
+    """No record: fine only if no alias of the plan is split between two versions."""
+    builder = context.builder()
+    split = []
+    for region in context.loaded.plan.regions:
+        if not context.selection.has_region(region):
+            continue
+        build = builder.region(region)
+        for target in context.loaded.plan.targets:
+            try:
+                alias = build.target_run(target, build.scope).adapter.read_alias()
+            except (TargetError, ValueError):
+                continue  # a name that cannot be resolved has no alias to look at
+            if alias is not None and len(alias.routing.shares()) > 1:
+                split.append(f"{region} {target.name} serves {alias.routing.describe()}")
+    if split:
+        return said(
+            ExitCode.NEEDS_HUMAN,
+            f"error: no rollout of {context.name!r} is recorded, but {'; '.join(split)}",
+            "the record of the routing to restore is gone (another state store? a deleted "
+            "state folder?); set the alias by hand or point rollout at the store that has it",
+            split=split,
+        )
+    return said(
+        ExitCode.OK,
+        f"no rollout of {context.name!r} is recorded, and no alias of the plan is split: "
+        "nothing to restore",
+    )

@@ -1,0 +1,157 @@
+"""One target's progress through its steps, and the journal and drift checks every change passes.
+
+Shared by the release (moving forward) and the rollback (moving back), so both
+read, check and record an alias in exactly the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rollout.engine import events as ev
+from rollout.engine.ports import (
+    HookSpec,
+    Journal,
+    PublishedVersion,
+    TargetAdapter,
+    TargetSnapshot,
+    TargetStatus,
+)
+from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
+from strategies import Shift, Step
+
+
+@dataclass(frozen=True)
+class TargetRun:
+    """One target as the engine sees it: an adapter, steps, rendered alarm names and hooks."""
+
+    name: str
+    adapter: TargetAdapter
+    steps: tuple[Step, ...]
+    alarms: tuple[str, ...] = ()
+    before_traffic: HookSpec | None = None
+    after_traffic: HookSpec | None = None
+
+
+class DriftError(Exception):
+    """An alias is not what rollout last set: someone else changed it."""
+
+
+@dataclass
+class TargetProgress:
+    """Where one target is in its steps, and the routings that matter for going back."""
+
+    run: TargetRun
+    initial: AliasState  # before the rollout's first change: what a rollback restores
+    last: AliasState  # what rollout last set
+    old: str
+    new: PublishedVersion
+    index: int = 0
+    bake_until: float | None = None
+    paused: bool = False
+    pending: AliasRouting | None = None  # a write whose answer is not known yet
+    drifted: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.index >= len(self.run.steps)
+
+    @property
+    def moved(self) -> bool:
+        """Whether this rollout may have changed the alias."""
+        return self.pending is not None or not self.last.routing.same_as(self.initial.routing)
+
+    @property
+    def serves_new(self) -> bool:
+        """Whether the alias sends all of its traffic to the new version."""
+        return self.last.routing.weight_of(self.new.version) >= HUNDRED
+
+    @classmethod
+    def restored(cls, run: TargetRun, snapshot: TargetSnapshot) -> TargetProgress:
+        """Progress as a journal recorded it; a recorded end counts only if the alias got there."""
+        assert snapshot.initial is not None and snapshot.last is not None
+        assert snapshot.new_version is not None and snapshot.old_version is not None
+        arn = snapshot.alias_arn
+        item = cls(
+            run,
+            AliasState(arn, snapshot.initial),
+            AliasState(arn, snapshot.last),
+            snapshot.old_version,
+            PublishedVersion(snapshot.new_version, snapshot.new_version_arn or ""),
+            index=min(snapshot.step, len(run.steps)),
+            pending=snapshot.pending,
+        )
+        if item.done and not item.serves_new:
+            # The steps changed since (an edited plan, resumed with --force): finish with the
+            # move to 100% rather than calling a split alias done.
+            item.index = last_shift_index(run.steps)
+        return item
+
+    def snapshot(self, status: TargetStatus) -> TargetSnapshot:
+        return TargetSnapshot(
+            status=status,
+            alias_arn=self.initial.arn,
+            initial=self.initial.routing,
+            last=self.last.routing,
+            pending=self.pending,
+            old_version=self.old,
+            new_version=self.new.version,
+            new_version_arn=self.new.arn,
+            step=self.index,
+            paused=self.paused,
+        )
+
+
+def last_shift_index(steps: tuple[Step, ...]) -> int:
+    """The index of the last traffic move (the one to 100%)."""
+    return max((i for i, step in enumerate(steps) if isinstance(step, Shift)), default=0)
+
+
+class GuardedJournal:
+    """The journal, remembering its first failure: a lost state store must not stop a rollback."""
+
+    def __init__(self, journal: Journal, region: str) -> None:
+        self.journal = journal
+        self.region = region
+        self.lost: str | None = None
+
+    def record(self, name: str, snapshot: TargetSnapshot) -> None:
+        """Write through; raise the first failure, and write nothing more after it."""
+        if self.lost is not None:
+            return
+        try:
+            self.journal.target(self.region, name, snapshot)
+        except Exception as exc:  # whatever the store raised, progress is no longer durable
+            self.lost = str(exc) or type(exc).__name__
+            raise
+
+    def record_quietly(self, name: str, snapshot: TargetSnapshot) -> None:
+        """Write through if the store still answers; a failure is remembered, not raised."""
+        try:
+            self.record(name, snapshot)
+        except Exception:  # already remembered in self.lost
+            return
+
+
+def read_checked(item: TargetProgress, region: str, emit: ev.EventSink) -> AliasState:
+    """The alias as AWS has it now, which must be what rollout last set (or was setting)."""
+    current = item.run.adapter.read_alias()
+    found = current.routing if current is not None else None
+    ours = [item.last.routing, *([item.pending] if item.pending else [])]
+    if not any(routing.same_as(found) for routing in ours):
+        item.drifted = True
+        shown = found.describe() if found else "no alias"
+        emit(
+            ev.DriftDetected(
+                region=region,
+                target=item.run.name,
+                expected=item.last.routing.describe(),
+                found=shown,
+            )
+        )
+        raise DriftError(
+            f"{item.run.name}: the alias changed outside rollout (expected "
+            f"{item.last.routing.describe()}, found {shown}); left as found"
+        )
+    assert current is not None
+    return current

@@ -1,0 +1,241 @@
+"""The one place that builds a region: clients, pacers, adapters, the scope and the pipeline.
+
+Every command (`apply`, `resume`, `rollback`, `status`, `plan`) asks a
+`Builder`; it is the only module that knows both the plan model and the AWS
+adapters. Resource names come from the plan rendered in the region's scope,
+or from the state record when a release already touched them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rollout.aws.alarms import CloudWatchAlarms
+from rollout.aws.clients import AwsAccess, client
+from rollout.aws.lambda_target import LambdaCodeSource, LambdaTargetAdapter
+from rollout.aws.pacing import RequestPacer
+from rollout.aws.stepfunctions_target import StepFunctionsTargetAdapter
+from rollout.engine import events as ev
+from rollout.engine.ports import Clock, Journal, NullJournal, TargetAdapter
+from rollout.engine.progress import TargetRun
+from rollout.engine.region import RegionRollout
+from rollout.hooks import PlanHookRunner
+from rollout.pipeline.ports_of_plan import alarm_policy, hook_spec
+from rollout.pipeline.region import RegionPipeline, record_nothing
+from rollout.pipeline.scope import RegionScope
+from rollout.pipeline.selection import Selection
+from rollout.pipeline.traffic import TrafficStage
+from rollout.plan.load import LoadedPlan
+from rollout.plan.model import LambdaCode, Plan, Target
+from rollout.plan.strategy_spec import strategy_steps
+from rollout.state.model import RegionRecord, TargetIdentity, TargetKind
+from rollout.state.session import RolloutSession
+
+
+@dataclass
+class Builder:
+    """Builds what every command needs for the plan's regions."""
+
+    loaded: LoadedPlan
+    selection: Selection
+    clock: Clock
+    endpoint_url: str | None = None
+    _regions: dict[str, RegionBuild] = field(default_factory=dict)
+
+    @property
+    def plan(self) -> Plan:
+        return self.loaded.plan
+
+    def region(self, region: str) -> RegionBuild:
+        """The builder of one region (one set of clients and pacers per region)."""
+        if region not in self._regions:
+            self._regions[region] = RegionBuild(self, region)
+        return self._regions[region]
+
+
+class RegionBuild:
+    """Clients, pacers, adapters and engines for one region."""
+
+    def __init__(self, builder: Builder, region: str) -> None:
+        plan = builder.plan
+        self.builder = builder
+        self.region = region
+        self.clock = builder.clock
+        self.scope = RegionScope(region)
+        role_arn = plan.aws.role_arn
+        self.access = AwsAccess(
+            region=region,
+            endpoint_url=builder.endpoint_url or plan.aws.endpoint_url,
+            profile=plan.aws.profile,
+            role_arn=self.scope.render(role_arn, "aws.role_arn") if role_arn else None,
+            external_id=plan.aws.external_id,
+        )
+        self._clients: dict[str, Any] = {}
+        self._pacers: dict[str, RequestPacer] = {}
+
+    @property
+    def base_dir(self) -> Path:
+        return self.builder.loaded.base_dir
+
+    def client(self, service: str) -> Any:
+        """One client per service for this region."""
+        if service not in self._clients:
+            self._clients[service] = client(self.access, service)
+        return self._clients[service]
+
+    def pacer(self, service: str) -> RequestPacer:
+        """One pacer per service for this region, shared by its targets."""
+        if service not in self._pacers:
+            self._pacers[service] = RequestPacer.for_service(service, self.clock)
+        return self._pacers[service]
+
+    def alarms(self) -> CloudWatchAlarms:
+        return CloudWatchAlarms(self.client("cloudwatch"), self.region)
+
+    def hooks(self, cancelled: Callable[[], bool]) -> PlanHookRunner:
+        def hook_client(service: str, read_timeout: float) -> Any:
+            return client(self.access, service, read_timeout=read_timeout)
+
+        return PlanHookRunner(hook_client, self.clock, self.base_dir, cancelled)
+
+    # -- targets ---------------------------------------------------------------------------
+
+    def identity(self, target: Target, scope: RegionScope) -> TargetIdentity:
+        """The resource a plan target names in this region."""
+        where = f"targets.{target.name}"
+        if target.lambda_ is not None:
+            spec = target.lambda_
+            return TargetIdentity(
+                kind=TargetKind.LAMBDA,
+                name=scope.render(spec.function, f"{where}.lambda.function"),
+                alias=scope.render(spec.alias, f"{where}.lambda.alias"),
+            )
+        assert target.stepfunctions is not None
+        machine = target.stepfunctions
+        return TargetIdentity(
+            kind=TargetKind.STEPFUNCTIONS,
+            name=scope.render(machine.state_machine, f"{where}.stepfunctions.state_machine"),
+            alias=scope.render(machine.alias, f"{where}.stepfunctions.alias"),
+        )
+
+    def adapter(
+        self, identity: TargetIdentity, target: Target | None, scope: RegionScope
+    ) -> TargetAdapter:
+        """The adapter of a resource; what to publish comes from the plan target, when given."""
+        where = f"targets.{target.name}" if target else identity.describe()
+        if identity.kind is TargetKind.LAMBDA:
+            code = target.lambda_.code if target and target.lambda_ else None
+            return LambdaTargetAdapter(
+                self.client("lambda"),
+                self.pacer("lambda"),
+                function=identity.name,
+                alias=identity.alias,
+                code=self._code_source(code, scope, f"{where}.lambda.code"),
+                region=self.region,
+                s3_client=self.client("s3") if code and code.s3 else None,
+            )
+        machine = target.stepfunctions if target else None
+        definition = (
+            scope.render(machine.definition, f"{where}.stepfunctions.definition")
+            if machine and machine.definition
+            else None
+        )
+        return StepFunctionsTargetAdapter(
+            self.client("stepfunctions"),
+            self.client("sts"),
+            self.pacer("stepfunctions"),
+            state_machine=identity.name,
+            alias=identity.alias,
+            definition_path=self.base_dir / definition if definition else None,
+            region=self.region,
+        )
+
+    def _code_source(
+        self, code: LambdaCode | None, scope: RegionScope, where: str
+    ) -> LambdaCodeSource | None:
+        if code is None:
+            return None
+        if code.zip is not None:
+            return LambdaCodeSource(zip_path=self.base_dir / scope.render(code.zip, where))
+        if code.s3 is not None:
+            return LambdaCodeSource(
+                s3_bucket=scope.render(code.s3.bucket, f"{where}.s3.bucket"),
+                s3_key=scope.render(code.s3.key, f"{where}.s3.key"),
+                s3_version=code.s3.version,
+            )
+        if code.image_uri is not None:
+            return LambdaCodeSource(image_uri=scope.render(code.image_uri, where))
+        return LambdaCodeSource(version=code.version)
+
+    def target_run(
+        self, target: Target, scope: RegionScope, identity: TargetIdentity | None = None
+    ) -> TargetRun:
+        """The engine's view of a plan target (at the recorded resource, when given)."""
+        plan = self.builder.plan
+        return TargetRun(
+            name=target.name,
+            adapter=self.adapter(identity or self.identity(target, scope), target, scope),
+            steps=strategy_steps(target.strategy, bake=plan.alarms.bake),
+            alarms=tuple(scope.render(a, f"targets.{target.name}.alarms") for a in target.alarms),
+            before_traffic=hook_spec(target.hooks.before_traffic),
+            after_traffic=hook_spec(target.hooks.after_traffic),
+        )
+
+    def recorded_run(self, name: str, identity: TargetIdentity) -> TargetRun:
+        """A target known only from the record: enough to read and restore its alias."""
+        return TargetRun(name, self.adapter(identity, None, self.scope), steps=())
+
+    def engine(
+        self,
+        targets: list[TargetRun],
+        scope: RegionScope,
+        emit: ev.EventSink,
+        session: RolloutSession | None,
+    ) -> RegionRollout:
+        """The region's traffic engine, wired to the session's journal and requests when given."""
+        plan = self.builder.plan
+        journal: Journal = session if session is not None else NullJournal()
+        region = self.region
+        return RegionRollout(
+            region=region,
+            targets=targets,
+            alarms=self.alarms(),
+            clock=self.clock,
+            policy=alarm_policy(plan),
+            emit=emit,
+            hooks=self.hooks(session.abort_requested if session else _never),
+            values=scope.values,
+            replace_split=plan.on_split_alias == "replace",
+            promoted=(lambda t, step: session.promoted(region, t, step))
+            if session
+            else (lambda _t, _step: False),
+            abort_requested=session.abort_requested if session else _never,
+            full_promotion_requested=session.full_promotion_requested if session else _never,
+            journal=journal,
+            description=f"rollout {session.record.id}" if session else "rollout",
+        )
+
+    def pipeline(
+        self,
+        emit: ev.EventSink,
+        session: RolloutSession | None = None,
+        recorded: RegionRecord | None = None,
+    ) -> RegionPipeline:
+        """The region's stages, in order, over its scope (the recorded one when resuming)."""
+        targets = self.builder.selection.plan_targets(self.builder.plan)
+        scope = RegionScope(self.region, recorded.scope) if recorded else self.scope
+        traffic = TrafficStage(self, targets, emit, session, recorded)
+        return RegionPipeline(
+            self.region,
+            [traffic],
+            scope,
+            emit,
+            session.region_finished if session else record_nothing,
+        )
+
+
+def _never() -> bool:
+    return False

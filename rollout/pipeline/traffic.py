@@ -1,0 +1,106 @@
+"""The traffic stage: publish each target's version and move its alias, through the engine.
+
+Resource names are resolved once, in the region's scope, and recorded before
+anything changes; a resumed or rolled-back release uses the recorded names, so
+an edited plan cannot hide what the release touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rollout.engine import events as ev
+from rollout.engine.inspection import RegionInspection, TargetInspection, inspect_region
+from rollout.engine.outcome import Outcome, RegionResult
+from rollout.engine.progress import TargetRun
+from rollout.engine.rollback import error_text
+from rollout.pipeline.ports_of_plan import alarm_policy
+from rollout.pipeline.scope import RegionScope
+from rollout.pipeline.stage import StageRun
+from rollout.plan.model import Target
+from rollout.state.model import RegionRecord, TargetIdentity
+from rollout.state.session import RolloutSession, snapshot_of
+
+if TYPE_CHECKING:
+    from rollout.pipeline.build import RegionBuild
+
+
+@dataclass
+class TrafficStage:
+    """Publishing and traffic shifting for one region's targets."""
+
+    build: RegionBuild
+    targets: Sequence[Target]  # the plan's chosen targets
+    emit: ev.EventSink
+    session: RolloutSession | None = None
+    recorded: RegionRecord | None = None
+    name: str = "traffic"
+
+    @property
+    def region(self) -> str:
+        return self.build.region
+
+    def preview(self, scope: RegionScope) -> RegionInspection:
+        """Every alias, what would be published, every alarm, and what would stop a release."""
+        try:
+            runs = [self.build.target_run(target, scope) for target in self.targets]
+        except ValueError as exc:  # a placeholder the scope cannot fill
+            target = TargetInspection("-", "unknown", f"error: {exc}", False, str(exc))
+            return RegionInspection(self.region, (target,), (), (f"{self.region} {exc}",))
+        plan = self.build.builder.plan
+        return inspect_region(
+            self.region,
+            runs,
+            self.build.alarms(),
+            alarm_policy(plan),
+            self.build.clock,
+            values=scope.values,
+            replace_split=plan.on_split_alias == "replace",
+        )
+
+    def run(self, scope: RegionScope) -> StageRun:
+        """Release, or carry on from the record."""
+        try:
+            runs = self._resolve(scope)
+        except Exception as exc:  # nothing has moved yet: name it and stop
+            failed = RegionResult(self.region, Outcome.FAILED_BEFORE_TRAFFIC, error_text(exc))
+            return StageRun(failed, scope)
+        engine = self.build.engine(runs, scope, self.emit, self.session)
+        recorded = self.recorded.targets if self.recorded else {}
+        snapshots = {name: snapshot_of(record) for name, record in recorded.items()}
+        result = engine.resume(snapshots) if snapshots else engine.run()
+        return StageRun(result, scope)
+
+    def _resolve(self, scope: RegionScope) -> list[TargetRun]:
+        known = self.recorded.resources if self.recorded else {}
+        identities: dict[str, TargetIdentity] = {
+            target.name: known.get(target.name) or self.build.identity(target, scope)
+            for target in self.targets
+        }
+        if self.session is not None:
+            self.session.resolved(self.region, scope.recorded(), identities)
+        return [self.build.target_run(t, scope, identities[t.name]) for t in self.targets]
+
+    def roll_back(self, reason: str) -> RegionResult:
+        """Put the recorded aliases back, whatever the plan says today."""
+        recorded = self.recorded or RegionRecord()
+        runs, unknown = [], []
+        plan_targets = {target.name: target for target in self.build.builder.plan.targets}
+        for name in recorded.targets:
+            identity = recorded.resources.get(name)
+            if identity is None and name in plan_targets:
+                # Records written before resources were recorded: the plan names them.
+                identity = self.build.identity(plan_targets[name], self.build.scope)
+            if identity is None:
+                unknown.append(name)
+            else:
+                runs.append(self.build.recorded_run(name, identity))
+        engine = self.build.engine(runs, self.build.scope, self.emit, self.session)
+        snapshots = {name: snapshot_of(record) for name, record in recorded.targets.items()}
+        result = engine.roll_back(snapshots, reason)
+        if not unknown:
+            return result
+        message = f"{result.message}; the record does not say which resource {unknown} is"
+        return RegionResult(self.region, Outcome.NEEDS_HUMAN, message, serving=result.serving)

@@ -1,0 +1,67 @@
+"""Where reports are written: a closed pipe or a full disk never stops a rollout midway.
+
+`rollout apply --output json | head -3` closes standard output after three
+lines; the rollout must still reach its end (or roll back) and exit with its
+own code, so an output failure is said once on standard error and the rest of
+the output is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from rollout.engine import events as ev
+
+
+class GuardedOutput:
+    """Writes whole lines to a stream, flushed at once; after a failure, writes nothing more."""
+
+    def __init__(self, stream: Callable[[], TextIO] = lambda: sys.stdout) -> None:
+        self._stream = stream
+        self.failure: str | None = None
+
+    def __call__(self, line: str) -> None:
+        if self.failure is not None:
+            return
+        stream = self._stream()
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        except (OSError, ValueError) as exc:  # a closed pipe, a full disk, a closed file
+            self.failure = str(exc) or type(exc).__name__
+            _silence(stream)
+            warn(f"warning: output stopped ({self.failure}); the rollout goes on")
+
+
+def _silence(stream: TextIO) -> None:
+    """Point the stream's descriptor at /dev/null, so the flush at exit cannot fail too."""
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, stream.fileno())
+        os.close(null)
+
+
+def warn(text: str) -> None:
+    """A line on standard error, if standard error is still there."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+def guarded_sink(reporter: ev.EventSink) -> ev.EventSink:
+    """A sink that never raises: a reporter's failure must not stop the rollout it reports."""
+    failed: list[str] = []
+
+    def emit(event: ev.Event) -> None:
+        try:
+            reporter(event)
+        except Exception as exc:
+            if not failed:
+                failed.append(str(exc))
+                warn(f"warning: a reporter failed ({type(exc).__name__}: {exc}); it is skipped")
+
+    return emit
