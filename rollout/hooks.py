@@ -8,18 +8,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from rollout.engine.ports import Clock, HookContext, HookOutcome
 from rollout.plan.model import Hook
-from rollout.plan.placeholders import render_known
+from rollout.plan.placeholders import Placeholder, find_placeholders, render_known
 
 ClientFactory = Callable[[str, float], Any]  # (service, read timeout in s) -> boto3 client
 _OUTPUT_TAIL = 300
@@ -80,7 +81,7 @@ class PlanHookRunner:
             return HookOutcome(False, f"{type(exc).__name__}: {exc}")
 
     def _command(self, command: str, context: HookContext, timeout: float) -> HookOutcome:
-        rendered = render_known(command, hook_values(context))
+        rendered = _shell_command(command, hook_values(context))
         # Its own session: Ctrl-C reaches rollout, which decides when the hook must stop.
         process = subprocess.Popen(
             rendered,
@@ -138,6 +139,93 @@ class PlanHookRunner:
                 client.stop_execution(executionArn=started["executionArn"], cause="rollout timeout")
                 return HookOutcome(False, f"execution still running after {timeout:g}s")
             self.clock.sleep(1.0)
+
+
+class PlaceholderQuotingError(ValueError):
+    """A placeholder's value needs shell quoting where the command's quoting cannot be followed."""
+
+
+def _shell_command(command: str, values: Mapping[str, str]) -> str:
+    """`command` with each known placeholder replaced by its value, as literal text of its word."""
+    quoting = _ShellQuoting()
+    pieces: list[str] = []
+    position = 0
+    for placeholder in find_placeholders(command):
+        written = str(placeholder)
+        start = command.index(written, position)
+        literal = command[position:start]
+        quoting.read(literal)
+        value = values.get(placeholder.name)
+        rendered = written if value is None else quoting.embed(placeholder, value)
+        quoting.read(rendered)  # the scanner follows the text the shell will read
+        pieces += (literal, rendered)
+        position = start + len(written)
+    pieces.append(command[position:])
+    return "".join(pieces)
+
+
+class _ShellQuoting:
+    """Follows a shell command's quoting, as far as it is simple: unquoted, '...' and "...".
+
+    Where quoting nests or restarts ($(...), backquotes, ${...}, here-documents, comments),
+    the rest of the command is opaque: only values that need no quoting may go there.
+    """
+
+    def __init__(self) -> None:
+        self.state = "plain"  # plain | single | double | opaque
+        self.escaped = False  # the next character follows a backslash
+        self.dollar = False  # the last character was an unescaped $
+        self.previous = "\n"
+
+    def read(self, text: str) -> None:
+        """Move past `text`, as the shell would read it."""
+        for char in text:
+            escaped, self.escaped = self.escaped, False
+            dollar, self.dollar = self.dollar, False
+            if escaped or self.state == "opaque":
+                pass
+            elif self.state == "single":
+                self.state = "plain" if char == "'" else "single"
+            else:
+                self.state = self._after(char, dollar)
+            self.previous = char
+
+    def _after(self, char: str, dollar: bool) -> str:
+        """The state after `char`, read unescaped outside single quotes."""
+        plain = self.state == "plain"
+        if char == "\\":
+            self.escaped = True
+        elif char == "$":
+            self.dollar = True
+        elif char == "`" or (dollar and char in "({'"):
+            return "opaque"
+        elif plain and char == "<" and self.previous == "<":
+            return "opaque"  # a here-document's body has quoting of its own
+        elif plain and char == "#" and self.previous in " \t\n;&|()<>":
+            return "opaque"  # a comment ends at a newline, which a quoted value may hold
+        elif char == '"':
+            return "double" if plain else "plain"
+        elif plain and char == "'":
+            return "single"
+        return self.state
+
+    def embed(self, placeholder: Placeholder, value: str) -> str:
+        """`value` as text that reads back as exactly `value`, part of the word it stands in."""
+        quoted = shlex.quote(value)
+        if quoted == value:
+            return value  # nothing in it is special to the shell, quoted or not
+        if self.escaped or self.dollar or self.state == "opaque":
+            raise PlaceholderQuotingError(
+                f"{placeholder} cannot be quoted safely where it stands in the command: write it"
+                " outside $(...), backquotes, ${...}, here-documents and comments, and not"
+                " after a backslash or a $"
+            )
+        if self.state == "plain":
+            return quoted
+        # Inside quotes the user wrote ('{alias_arn}', "v{version}"): close them, add the quoted
+        # value, reopen them, so the word still holds exactly the value and nothing breaks out.
+        mark = "'" if self.state == "single" else '"'
+        return f"{mark}{quoted}{mark}"
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

@@ -11,6 +11,7 @@ import http.server
 import io
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,72 @@ def test_command_hook_timeout_fails(tmp_path: Path) -> None:
     outcome = runner(tmp_path).run(hook(command="sleep 5", timeout="0.2s"), CONTEXT)
     assert not outcome.passed
     assert "timed out" in outcome.detail
+
+
+# Values that would run `touch pwned`, split into several words or expand if pasted unquoted.
+HOSTILE_VALUES = [
+    "x; touch pwned",
+    "$(touch pwned)",
+    "`touch pwned`",
+    'it\'s "quoted" && touch pwned',
+    "$HOME | touch pwned",
+    "back\\slash\ntouch pwned",
+    "",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+@pytest.mark.parametrize(
+    ("written", "printed"),
+    [
+        ("{alias_arn}", "[{}]"),
+        ("--arn={alias_arn}", "[--arn={}]"),
+        # Quotes the user wrote around a placeholder are redundant but must stay harmless.
+        ("'{alias_arn}'", "[{}]"),
+        ('"{alias_arn}"', "[{}]"),
+        ("'arn: {alias_arn};'", "[arn: {};]"),
+        ('"in {region}: {alias_arn}!"', "[in us-east-1: {}!]"),
+    ],
+)
+def test_command_hook_placeholder_is_one_literal_argument(
+    tmp_path: Path, value: str, written: str, printed: str
+) -> None:
+    # printf repeats its format once per argument: a value split in two would print two brackets.
+    command = f"printf '[%s]' {written}"
+    outcome = runner(tmp_path).run(hook(command=command), replace(CONTEXT, alias_arn=value))
+    assert not (tmp_path / "pwned").exists()
+    assert outcome.passed
+    assert outcome.detail == printed.replace("{}", value)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'echo "$(echo {alias_arn})"',
+        "echo `echo {alias_arn}`",
+        'echo "${UNSET:-{alias_arn}}"',
+        "echo ${alias_arn}",
+        "echo \\{alias_arn}",
+        "cat <<EOF\n{alias_arn}\nEOF",
+        "true # {alias_arn}",
+    ],
+)
+def test_command_hook_refuses_a_value_it_cannot_quote_where_the_placeholder_stands(
+    tmp_path: Path, command: str
+) -> None:
+    hostile = replace(CONTEXT, alias_arn="x\ntouch pwned; $(touch pwned)")
+    outcome = runner(tmp_path).run(hook(command=command), hostile)
+    assert not (tmp_path / "pwned").exists()
+    assert not outcome.passed
+    assert "{alias_arn} cannot be quoted" in outcome.detail
+
+
+def test_command_hook_placeholder_with_a_plain_value_works_anywhere(tmp_path: Path) -> None:
+    # ARNs, versions and regions need no quoting, so they may sit even where quoting is unknowable.
+    command = 'cat <<EOF\n{alias_arn} "$(echo {version})" {region}\nEOF'
+    outcome = runner(tmp_path).run(hook(command=command), CONTEXT)
+    assert outcome.passed
+    assert outcome.detail == f'{CONTEXT.alias_arn} "8" us-east-1'
 
 
 class _Health(http.server.BaseHTTPRequestHandler):
