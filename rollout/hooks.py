@@ -14,16 +14,17 @@ import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from rollout.engine.ports import Clock, HookContext, HookOutcome
 from rollout.plan.model import Hook
 from rollout.plan.placeholders import Placeholder, find_placeholders, render_known
+from rollout.redact import redact
 
 ClientFactory = Callable[[str, float], Any]  # (service, read timeout in s) -> boto3 client
-_OUTPUT_TAIL = 300
+_SHOWN = 300  # characters of a hook's output or error kept in its outcome
 _SLICE = 0.2  # how often a running command hook checks for a timeout or an interrupt
 _GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL
 
@@ -66,19 +67,23 @@ class PlanHookRunner:
         self.cancelled = cancelled
 
     def run(self, hook: Hook, context: HookContext) -> HookOutcome:
-        """Run one hook to completion or its timeout."""
-        timeout = hook.timeout.total_seconds()
+        """Run one hook to completion or its timeout; its detail comes back short and redacted."""
         try:
-            if hook.command is not None:
-                return self._command(hook.command, context, timeout)
-            if hook.http is not None:
-                return _http(render_known(hook.http, hook_values(context)), timeout)
-            if hook.lambda_ is not None:
-                return self._lambda(hook.lambda_, context, timeout)
-            assert hook.stepfunctions is not None
-            return self._stepfunctions(hook.stepfunctions, context, timeout)
+            outcome = self._run(hook, context, hook.timeout.total_seconds())
         except Exception as exc:  # any failure to run the hook fails it
-            return HookOutcome(False, f"{type(exc).__name__}: {exc}")
+            outcome = HookOutcome(False, f"{type(exc).__name__}: {_shown(str(exc))}")
+        # Details reach terminals, CI logs and the state: mask what no _shown saw (URLs, names).
+        return replace(outcome, detail=redact(outcome.detail))
+
+    def _run(self, hook: Hook, context: HookContext, timeout: float) -> HookOutcome:
+        if hook.command is not None:
+            return self._command(hook.command, context, timeout)
+        if hook.http is not None:
+            return _http(render_known(hook.http, hook_values(context)), timeout)
+        if hook.lambda_ is not None:
+            return self._lambda(hook.lambda_, context, timeout)
+        assert hook.stepfunctions is not None
+        return self._stepfunctions(hook.stepfunctions, context, timeout)
 
     def _command(self, command: str, context: HookContext, timeout: float) -> HookOutcome:
         rendered = _shell_command(command, hook_values(context))
@@ -106,7 +111,7 @@ class PlanHookRunner:
             if waited >= timeout:
                 _stop(process)
                 return HookOutcome(False, f"timed out after {timeout:g}s")
-        tail = output.strip()[-_OUTPUT_TAIL:]
+        tail = _shown(output, keep_end=True)  # a failing script says why at the end
         if process.returncode != 0:
             return HookOutcome(False, f"exit {process.returncode}: {tail}")
         return HookOutcome(True, tail or "exit 0")
@@ -118,7 +123,8 @@ class PlanHookRunner:
             # A hook naming the released function itself smoke-tests the new version.
             arguments["Qualifier"] = context.new_version.rsplit(":", 1)[-1]
         response = client.invoke(**arguments)
-        body = response["Payload"].read().decode("utf-8", "replace")[:_OUTPUT_TAIL]
+        # An error payload starts with its errorMessage: keep the start.
+        body = _shown(response["Payload"].read().decode("utf-8", "replace"))
         if response.get("FunctionError") or not 200 <= response["StatusCode"] < 300:
             return HookOutcome(False, f"{function} failed: {body}")
         return HookOutcome(True, f"{function} returned {response['StatusCode']}")
@@ -226,6 +232,15 @@ class _ShellQuoting:
         # value, reopen them, so the word still holds exactly the value and nothing breaks out.
         mark = "'" if self.state == "single" else '"'
         return f"{mark}{quoted}{mark}"
+
+
+def _shown(text: str, *, keep_end: bool = False) -> str:
+    """`text` redacted, then cut to its first (or last) `_SHOWN` characters, `…` marking the cut."""
+    # Redact before cutting: a secret cut in half would no longer look like one.
+    text = redact(text.strip())
+    if len(text) <= _SHOWN:
+        return text
+    return "…" + text[1 - _SHOWN :] if keep_end else text[: _SHOWN - 1] + "…"
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
