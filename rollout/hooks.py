@@ -8,20 +8,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import signal
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from rollout.engine.ports import Clock, HookContext, HookKind, HookOutcome, HookSpec
-from rollout.plan.placeholders import render_known
+from rollout.plan.placeholders import Placeholder, find_placeholders, render_known
+from rollout.redact import redact
 
 ClientFactory = Callable[[str, float], Any]  # (service, read timeout in s) -> boto3 client
-_OUTPUT_TAIL = 300
+_SHOWN = 300  # characters of a hook's output or error kept in its outcome
 _SLICE = 0.2  # how often a running command hook checks for a timeout or an interrupt
 _GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL
 
@@ -64,21 +66,25 @@ class PlanHookRunner:
         self.cancelled = cancelled
 
     def run(self, hook: HookSpec, context: HookContext) -> HookOutcome:
-        """Run one hook to completion or its timeout."""
-        timeout = hook.timeout_seconds
+        """Run one hook to completion or its timeout; its detail comes back short and redacted."""
         try:
-            if hook.kind is HookKind.COMMAND:
-                return self._command(hook.value, context, timeout)
-            if hook.kind is HookKind.HTTP:
-                return _http(render_known(hook.value, hook_values(context)), timeout)
-            if hook.kind is HookKind.LAMBDA:
-                return self._lambda(hook.value, context, timeout)
-            return self._stepfunctions(hook.value, context, timeout)
+            outcome = self._run(hook, context, hook.timeout_seconds)
         except Exception as exc:  # any failure to run the hook fails it
-            return HookOutcome(False, f"{type(exc).__name__}: {exc}")
+            outcome = HookOutcome(False, f"{type(exc).__name__}: {_shown(str(exc))}")
+        # Details reach terminals, CI logs and the state: mask what no _shown saw (URLs, names).
+        return replace(outcome, detail=redact(outcome.detail))
+
+    def _run(self, hook: HookSpec, context: HookContext, timeout: float) -> HookOutcome:
+        if hook.kind is HookKind.COMMAND:
+            return self._command(hook.value, context, timeout)
+        if hook.kind is HookKind.HTTP:
+            return _http(render_known(hook.value, hook_values(context)), timeout)
+        if hook.kind is HookKind.LAMBDA:
+            return self._lambda(hook.value, context, timeout)
+        return self._stepfunctions(hook.value, context, timeout)
 
     def _command(self, command: str, context: HookContext, timeout: float) -> HookOutcome:
-        rendered = render_known(command, hook_values(context))
+        rendered = _shell_command(command, hook_values(context))
         # Its own session: Ctrl-C reaches rollout, which decides when the hook must stop.
         process = subprocess.Popen(
             rendered,
@@ -103,7 +109,7 @@ class PlanHookRunner:
             if waited >= timeout:
                 _stop(process)
                 return HookOutcome(False, f"timed out after {timeout:g}s")
-        tail = output.strip()[-_OUTPUT_TAIL:]
+        tail = _shown(output, keep_end=True)  # a failing script says why at the end
         if process.returncode != 0:
             return HookOutcome(False, f"exit {process.returncode}: {tail}")
         return HookOutcome(True, tail or "exit 0")
@@ -115,7 +121,8 @@ class PlanHookRunner:
             # A hook naming the released function itself smoke-tests the new version.
             arguments["Qualifier"] = context.new_version.rsplit(":", 1)[-1]
         response = client.invoke(**arguments)
-        body = response["Payload"].read().decode("utf-8", "replace")[:_OUTPUT_TAIL]
+        # An error payload starts with its errorMessage: keep the start.
+        body = _shown(response["Payload"].read().decode("utf-8", "replace"))
         if response.get("FunctionError") or not 200 <= response["StatusCode"] < 300:
             return HookOutcome(False, f"{function} failed: {body}")
         return HookOutcome(True, f"{function} returned {response['StatusCode']}")
@@ -136,6 +143,102 @@ class PlanHookRunner:
                 client.stop_execution(executionArn=started["executionArn"], cause="rollout timeout")
                 return HookOutcome(False, f"execution still running after {timeout:g}s")
             self.clock.sleep(1.0)
+
+
+class PlaceholderQuotingError(ValueError):
+    """A placeholder's value needs shell quoting where the command's quoting cannot be followed."""
+
+
+def _shell_command(command: str, values: Mapping[str, str]) -> str:
+    """`command` with each known placeholder replaced by its value, as literal text of its word."""
+    quoting = _ShellQuoting()
+    pieces: list[str] = []
+    position = 0
+    for placeholder in find_placeholders(command):
+        written = str(placeholder)
+        start = command.index(written, position)
+        literal = command[position:start]
+        quoting.read(literal)
+        value = values.get(placeholder.name)
+        rendered = written if value is None else quoting.embed(placeholder, value)
+        quoting.read(rendered)  # the scanner follows the text the shell will read
+        pieces += (literal, rendered)
+        position = start + len(written)
+    pieces.append(command[position:])
+    return "".join(pieces)
+
+
+class _ShellQuoting:
+    """Follows a shell command's quoting, as far as it is simple: unquoted, '...' and "...".
+
+    Where quoting nests or restarts ($(...), backquotes, ${...}, here-documents, comments),
+    the rest of the command is opaque: only values that need no quoting may go there.
+    """
+
+    def __init__(self) -> None:
+        self.state = "plain"  # plain | single | double | opaque
+        self.escaped = False  # the next character follows a backslash
+        self.dollar = False  # the last character was an unescaped $
+        self.previous = "\n"
+
+    def read(self, text: str) -> None:
+        """Move past `text`, as the shell would read it."""
+        for char in text:
+            escaped, self.escaped = self.escaped, False
+            dollar, self.dollar = self.dollar, False
+            if escaped or self.state == "opaque":
+                pass
+            elif self.state == "single":
+                self.state = "plain" if char == "'" else "single"
+            else:
+                self.state = self._after(char, dollar)
+            self.previous = char
+
+    def _after(self, char: str, dollar: bool) -> str:
+        """The state after `char`, read unescaped outside single quotes."""
+        plain = self.state == "plain"
+        if char == "\\":
+            self.escaped = True
+        elif char == "$":
+            self.dollar = True
+        elif char == "`" or (dollar and char in "({'"):
+            return "opaque"
+        elif plain and char == "<" and self.previous == "<":
+            return "opaque"  # a here-document's body has quoting of its own
+        elif plain and char == "#" and self.previous in " \t\n;&|()<>":
+            return "opaque"  # a comment ends at a newline, which a quoted value may hold
+        elif char == '"':
+            return "double" if plain else "plain"
+        elif plain and char == "'":
+            return "single"
+        return self.state
+
+    def embed(self, placeholder: Placeholder, value: str) -> str:
+        """`value` as text that reads back as exactly `value`, part of the word it stands in."""
+        quoted = shlex.quote(value)
+        if quoted == value:
+            return value  # nothing in it is special to the shell, quoted or not
+        if self.escaped or self.dollar or self.state == "opaque":
+            raise PlaceholderQuotingError(
+                f"{placeholder} cannot be quoted safely where it stands in the command: write it"
+                " outside $(...), backquotes, ${...}, here-documents and comments, and not"
+                " after a backslash or a $"
+            )
+        if self.state == "plain":
+            return quoted
+        # Inside quotes the user wrote ('{alias_arn}', "v{version}"): close them, add the quoted
+        # value, reopen them, so the word still holds exactly the value and nothing breaks out.
+        mark = "'" if self.state == "single" else '"'
+        return f"{mark}{quoted}{mark}"
+
+
+def _shown(text: str, *, keep_end: bool = False) -> str:
+    """`text` redacted, then cut to its first (or last) `_SHOWN` characters, `…` marking the cut."""
+    # Redact before cutting: a secret cut in half would no longer look like one.
+    text = redact(text.strip())
+    if len(text) <= _SHOWN:
+        return text
+    return "…" + text[1 - _SHOWN :] if keep_end else text[: _SHOWN - 1] + "…"
 
 
 def _stop(process: subprocess.Popen[str]) -> None:

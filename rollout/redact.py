@@ -1,0 +1,52 @@
+"""Masks what looks like an AWS credential in text rollout passes on: hook output and errors."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+REDACTED = "[redacted]"
+
+_CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+# Emulators accept stand-ins such as "testing"; masking those would mangle ordinary words,
+# and no real AWS credential is this short (a key id alone has 20 characters).
+_SHORTEST_CREDENTIAL = 16
+
+# `aws_secret_access_key = …`, `AWS_SESSION_TOKEN=…`, `"SecretAccessKey": "…"`,
+# `X-Amz-Security-Token=…`: the value after a credential's name, whatever its shape.
+_ASSIGNMENT = re.compile(
+    r"""(?P<name>(?:aws[_-]?)?"""
+    r"""(?:secret[_-]?access[_-]?key|access[_-]?key[_-]?id|session[_-]?token|security[_-]?token)"""
+    r"""["']?[ \t]*[:=][ \t]*["']?)[^\s"',;&}]+""",
+    re.IGNORECASE,
+)
+_ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+# A whole run of base64 characters (padding apart), touching no other such character.
+_BASE64_RUN = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40,}(?P<padding>=*)(?![A-Za-z0-9/+])")
+_SECRET_KEY_LENGTH = 40
+_SHORTEST_SESSION_TOKEN = 100
+
+
+def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
+    """`text` with credentials, and the values of the environment's AWS credentials, masked."""
+    environ = os.environ if environ is None else environ
+    for name in _CREDENTIAL_VARIABLES:
+        value = environ.get(name, "")
+        if len(value) >= _SHORTEST_CREDENTIAL:
+            text = text.replace(value, REDACTED)
+    text = _ASSIGNMENT.sub(lambda match: match["name"] + REDACTED, text)
+    text = _ACCESS_KEY_ID.sub(REDACTED, text)
+    return _BASE64_RUN.sub(_masked_run, text)
+
+
+def _masked_run(match: re.Match[str]) -> str:
+    """A secret access key (exactly 40, unpadded) or a session token (100 or more), masked."""
+    run, padding = match[0], match["padding"]
+    # Random credentials mix cases (all but 1 in 10^9 keys do); hex digests, numbers and
+    # paths written in one case share the alphabet but are not credentials.
+    if run in (run.lower(), run.upper()):
+        return run
+    length = len(run) - len(padding)
+    secret_key = length == _SECRET_KEY_LENGTH and not padding
+    return REDACTED if secret_key or length >= _SHORTEST_SESSION_TOKEN else run
