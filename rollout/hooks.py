@@ -14,7 +14,7 @@ import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ _GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL
 def hook_values(context: HookContext) -> dict[str, str]:
     """The placeholders a hook may use."""
     return {
+        **context.values,
         "region": context.region,
         "alias_arn": context.alias_arn,
         "version": context.new_version.rsplit(":", 1)[-1],
@@ -116,7 +117,7 @@ class PlanHookRunner:
 
     def _lambda(self, function: str, context: HookContext, timeout: float) -> HookOutcome:
         client = self.clients("lambda", timeout)
-        arguments = {"FunctionName": function, "Payload": json.dumps(asdict(context)).encode()}
+        arguments = {"FunctionName": function, "Payload": json.dumps(context.payload()).encode()}
         if _names_target(function, context, ":function:"):
             # A hook naming the released function itself smoke-tests the new version.
             arguments["Qualifier"] = context.new_version.rsplit(":", 1)[-1]
@@ -133,7 +134,7 @@ class PlanHookRunner:
         if _names_target(machine, context, ":stateMachine:"):
             # A hook naming the released state machine itself runs the new version.
             arn = context.new_version_arn
-        started = client.start_execution(stateMachineArn=arn, input=json.dumps(asdict(context)))
+        started = client.start_execution(stateMachineArn=arn, input=json.dumps(context.payload()))
         deadline = self.clock.monotonic() + timeout
         while True:
             status = client.describe_execution(executionArn=started["executionArn"])["status"]

@@ -112,6 +112,15 @@ def test_command_hook_placeholder_is_one_literal_argument(
     assert outcome.detail == printed.replace("{}", value)
 
 
+def test_command_hook_gets_the_regions_values_quoted_like_the_others(tmp_path: Path) -> None:
+    # Terraform outputs and earlier targets' versions reach hooks through the region's scope.
+    values = {"tf.api_url": "https://x; touch pwned", "targets.auth.version": "12"}
+    command = "printf '[%s]' {tf.api_url} {targets.auth.version}"
+    outcome = runner(tmp_path).run(hook(command=command), replace(CONTEXT, values=values))
+    assert not (tmp_path / "pwned").exists()
+    assert outcome.detail == "[https://x; touch pwned][12]"
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Protocol
@@ -128,6 +128,20 @@ class HookContext:
     new_version: str
     new_version_arn: str
     old_version: str | None
+    # The region's placeholder values a hook may use: `{tf.NAME}`, `{targets.NAME.version}`.
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, str | None]:
+        """What a Lambda or Step Functions hook receives as its input."""
+        return {
+            "region": self.region,
+            "target": self.target,
+            "phase": self.phase,
+            "alias_arn": self.alias_arn,
+            "new_version": self.new_version,
+            "new_version_arn": self.new_version_arn,
+            "old_version": self.old_version,
+        }
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ class RegionRollout:
     description: str = "rollout"
     _alarm_watch: AlarmWatch | None = None
     _serving: dict[str, AliasRouting] = field(default_factory=dict)
+    _known: dict[str, str] = field(default_factory=dict)  # placeholder values, as targets publish
     _guarded: GuardedJournal | None = None
 
     @property
@@ -207,7 +208,8 @@ class RegionRollout:
         progress: list[TargetProgress],
         snapshots: Mapping[str, TargetSnapshot],
     ) -> None:
-        values: dict[str, str] = {**self.values, "region": self.region}
+        values = self._known
+        values.update({**self.values, "region": self.region})
         for target in self.targets:
             snapshot = snapshots.get(target.name)
             if snapshot is not None and (
@@ -438,6 +440,7 @@ class RegionRollout:
             new_version=item.new.version,
             new_version_arn=item.new.arn,
             old_version=item.old,
+            values=dict(self._known),
         )
         outcome = self.hooks.run(hook, context)
         self.emit(
