@@ -396,8 +396,10 @@ def _render(result: Any, output: str) -> ExitCode:
             }
             write(json.dumps(document, default=str))
     else:
+        # A refusal is said on standard error, where CI logs and people look for it.
+        refused = result.exit_code not in (ExitCode.OK, ExitCode.IN_PROGRESS)
         for line in result.lines:
-            if line.startswith(("error:", "warning:")):
+            if refused or line.startswith(("error:", "warning:")):
                 warn(line)
             else:
                 write(line)

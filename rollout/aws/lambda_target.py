@@ -120,6 +120,23 @@ class LambdaTargetAdapter:
             )
         )
 
+    def _check_version_exists(self, version: str) -> None:
+        """A version to release must exist before any alias moves towards it."""
+        self.pacer.acquire()
+        found = call_unless_missing(
+            self.client,
+            self.resource,
+            "GetFunction",
+            "get_function",
+            FunctionName=self.function,
+            Qualifier=version,
+        )
+        if found is None:
+            raise TargetError(
+                f"{self.resource}: version {version} of {self.function} does not exist; "
+                "name a published version in code.version"
+            )
+
     def _package_bytes(self) -> bytes:
         if self._package is None:
             code = self.code
@@ -144,14 +161,15 @@ class LambdaTargetAdapter:
         alias = self.read_alias()
         code = self.code
         if code.version is not None:
-            changed = alias is None or alias.routing.version != code.version
+            self._check_version_exists(code.version)
+            changed = alias is None or alias.routing.base != code.version
             summary = f"release existing version {code.version}"
             if not changed:
                 summary = f"unchanged: alias already serves version {code.version}"
             return Release(alias, changed, summary, existing_version=code.version)
         if alias is None:
             return Release(None, True, "first deploy: the alias does not exist yet")
-        served = self._configuration(alias.routing.version)
+        served = self._configuration(alias.routing.base)
         if code.image_uri is not None:
             served_image = (served.get("Code") or {}).get("ImageUri")
             same = served_image == code.image_uri
@@ -160,7 +178,7 @@ class LambdaTargetAdapter:
             wanted = self._wanted_sha()
             same = wanted == served["Configuration"]["CodeSha256"]
             detail = f"code {_short(wanted)}"
-        version = alias.routing.version
+        version = alias.routing.base
         if same:
             return Release(
                 alias, False, f"unchanged: alias already serves this code (version {version})"

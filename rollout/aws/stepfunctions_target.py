@@ -140,10 +140,10 @@ class StepFunctionsTargetAdapter:
         alias = self.read_alias()
         if alias is None:
             return Release(None, True, "first deploy: the alias does not exist yet")
-        served = self._definition_of(alias.routing.version)
+        served = self._definition_of(alias.routing.base)
         if wanted is None:
             wanted = self._definition_of(self.machine_arn)
-        version = alias.routing.version.rsplit(":", 1)[-1]
+        version = alias.routing.base.rsplit(":", 1)[-1]
         if wanted == served:
             return Release(
                 alias, False, f"unchanged: alias already serves this definition (version {version})"

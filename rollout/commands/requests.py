@@ -60,18 +60,20 @@ def abort(context: CommandContext) -> CommandResult:
 def promote(context: CommandContext, targets: tuple[str, ...], *, full: bool) -> CommandResult:
     """Release the manual pause the chosen targets wait at now, or go to 100% with `full`."""
     store = context.store()
+    recorded = store.read(context.name)
+    known = {t.name for t in context.loaded.plan.targets}
+    if recorded is not None:
+        known |= {name for stored in recorded.regions.values() for name in stored.targets}
+    unknown = [name for name in targets if name not in known]
+    if unknown:
+        raise UnknownTargetError(
+            f"no target named {unknown[0]!r} (the plan and the record have "
+            f"{', '.join(sorted(known))})"
+        )
     running = _running(context, store)
     if isinstance(running, CommandResult):
         return running
     record = running.record
-    known = {name for stored in record.regions.values() for name in stored.targets}
-    known |= {t.name for t in context.loaded.plan.targets}
-    unknown = [name for name in targets if name not in known]
-    if unknown:
-        raise UnknownTargetError(
-            f"no target named {unknown[0]!r} in rollout {record.id} (it has "
-            f"{', '.join(sorted(known))})"
-        )
     requests = store.read_requests(context.name)
     if full:
         store.write_requests(context.name, requests.model_copy(update={"promote_full": True}))

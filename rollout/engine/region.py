@@ -363,6 +363,10 @@ class RegionRollout:
             if not self._take(item, step):
                 return
             item.index += 1
+            if item.done and not item.serves_new:
+                # Resumed with other steps than it began with (--force): the release ends
+                # with the alias serving the new version, never at a split it happened to reach.
+                item.index = last_shift_index(item.run.steps)
             self._record(item, TargetStatus.DONE if item.done else TargetStatus.SHIFTING)
 
     def _skip_to_full(self, item: TargetProgress) -> None:

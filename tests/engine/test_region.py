@@ -7,7 +7,14 @@ from decimal import Decimal
 
 from rollout.engine.alarm_watch import AlarmPolicy
 from rollout.engine.outcome import Outcome
-from rollout.engine.ports import HookKind, HookSpec, TargetError
+from rollout.engine.ports import (
+    HookKind,
+    HookSpec,
+    JournalError,
+    TargetError,
+    TargetSnapshot,
+    TargetStatus,
+)
 from rollout.engine.region import RegionRollout, TargetRun
 from rollout.engine.routing import AliasRouting, AliasState
 from strategies import canary, codedeploy, linear
@@ -236,7 +243,11 @@ def test_manual_pause_waits_for_promote() -> None:
     clock.at(600.0, lambda: promoted.update(api=True))
     items = [explicit.ExplicitStep(Decimal(50), manual=True), explicit.ExplicitStep(Decimal(100))]
     steps = explicit.steps(items, bake=timedelta(0))
-    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))], promoted=promoted.get)
+    engine, _ = region(
+        clock,
+        [TargetRun("api", target, steps, ("errors",))],
+        promoted=lambda name, _step: promoted[name],
+    )
 
     assert engine.run().outcome is Outcome.SUCCEEDED
     assert target.weights() == [(0.0, 50.0), (600.0, 100.0)]
@@ -359,3 +370,130 @@ def test_rollback_that_outlasts_its_deadline_says_what_remains() -> None:
     assert result.outcome is Outcome.NEEDS_HUMAN
     assert "still to restore: 1: 100% on arn:fn:live" in result.message
     assert clock.time >= 300.0
+
+
+def test_drift_on_one_target_rolls_the_others_back_and_leaves_it_as_found() -> None:
+    clock = FakeClock()
+    api, flow = FakeTarget(clock, name="api"), FakeTarget(clock, name="flow")
+    intruder = AliasRouting("1", (("2", Decimal(50)),))
+    clock.at(30.0, lambda: setattr(flow, "alias", AliasState("arn:fn:live", intruder, "x")))
+    steps = linear.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    runs = [TargetRun("api", api, steps, ("errors",)), TargetRun("flow", flow, steps, ("errors",))]
+    engine, log = region(clock, runs)
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.NEEDS_HUMAN
+    assert api.alias is not None and api.alias.routing == AliasRouting("1")
+    assert flow.alias is not None and flow.alias.routing == intruder
+    assert "left as found after drift: flow" in result.message
+    assert log.kinds()[-1] == "alias_restored"
+
+
+class FailingJournal:
+    """A state store that stops answering after `good` writes."""
+
+    def __init__(self, good: int) -> None:
+        self.good = good
+        self.writes = 0
+
+    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
+        self.writes += 1
+        if self.writes > self.good:
+            raise JournalError("state store: cannot write .rollout/x.json: No space left")
+
+
+def test_a_state_store_failing_mid_shift_rolls_back_from_memory_and_needs_a_human() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    steps = linear.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    # published, then before and after the 10% write, then the bake: the 40% write fails.
+    engine, _ = region(
+        clock, [TargetRun("api", target, steps, ("errors",))], journal=FailingJournal(good=9)
+    )
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.NEEDS_HUMAN
+    assert target.alias is not None and target.alias.routing == AliasRouting("1")
+    assert "state store: cannot write" in result.message and "from memory" in result.message
+    assert 0.0 < max(w for _, w in target.weights()) < 100.0
+
+
+def test_a_state_store_failing_before_traffic_moved_is_a_failure_before_traffic() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(
+        clock, [TargetRun("api", target, steps, ("errors",))], journal=FailingJournal(good=0)
+    )
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.FAILED_BEFORE_TRAFFIC
+    assert "state store" in result.message
+    assert target.history == []
+
+
+def test_resume_meeting_an_alarm_rolls_back_a_target_that_already_reached_100() -> None:
+    clock = FakeClock()
+    done = FakeTarget(clock, name="api", versions={"1": "v1-code", "2": "v2-code"})
+    done.alias = AliasState("arn:fn:live", AliasRouting("2"), "r5")
+    halfway = FakeTarget(clock, name="flow", versions={"1": "v1-code", "2": "v2-code"})
+    halfway.alias = AliasState("arn:fn:live", AliasRouting("1", (("2", Decimal(10)),)), "r1")
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    recorded = {
+        "api": TargetSnapshot(
+            TargetStatus.DONE,
+            "arn:fn:live",
+            AliasRouting("1"),
+            AliasRouting("2"),
+            old_version="1",
+            new_version="2",
+            new_version_arn="arn:fn:2",
+            step=len(steps),
+        ),
+        "flow": TargetSnapshot(
+            TargetStatus.SHIFTING,
+            "arn:fn:live",
+            AliasRouting("1"),
+            halfway.alias.routing,
+            old_version="1",
+            new_version="2",
+            new_version_arn="arn:fn:2",
+            step=1,
+        ),
+    }
+    alarms = FakeAlarms({"errors": "ALARM"})
+    runs = [
+        TargetRun("api", done, steps, ("errors",)),
+        TargetRun("flow", halfway, steps, ("errors",)),
+    ]
+    engine, _ = region(clock, runs, alarms)
+
+    result = engine.resume(recorded)
+
+    assert result.outcome is Outcome.ROLLED_BACK
+    assert done.alias.routing == AliasRouting("1")
+    assert halfway.alias.routing == AliasRouting("1")
+
+
+def test_a_split_alias_is_refused_before_anything_is_published() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock, versions={"0": "v0", "1": "v1-code"})
+    target.alias = AliasState("arn:fn:live", AliasRouting("1", (("0", Decimal(5)),)), "r0")
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))])
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.FAILED_BEFORE_TRAFFIC
+    assert "already split (1: 95%, 0: 5%)" in result.message
+    assert list(target.versions) == ["0", "1"] and target.history == []
+
+
+def test_the_base_of_a_split_alias_is_the_version_with_the_larger_weight() -> None:
+    assert AliasRouting("1", (("2", Decimal(70)),)).base == "2"
+    assert AliasRouting("1", (("2", Decimal(30)),)).base == "1"
+    assert AliasRouting("1", (("2", Decimal(50)),)).base == "1"  # a tie keeps the first written
+    assert AliasRouting("arn:v2", (("arn:v1", Decimal(90)),)).base == "arn:v1"

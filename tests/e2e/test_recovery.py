@@ -1,0 +1,434 @@
+"""Recovery around the happy path: resumed, edited, unrecorded and half-rolled-back rollouts.
+
+`rollout apply` runs as a real process against moto's server and is killed
+where each test wants it; `resume`, `rollback`, `abort`, `promote` and
+`unlock` then run as a user would, and the tests read what AWS reports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rollout.sandbox import package
+from tests.crashes import Release
+from tests.e2e.world import World
+from tests.support import CliResult, run_cli
+
+TWO_SPEEDS = """\
+version: 1
+name: crash
+regions: [us-east-1]
+targets:
+  - name: api
+    lambda: {function: api, alias: live, code: {zip: v2.zip}}
+    strategy: AllAtOnce
+    alarms: [api-errors]
+  - name: flow
+    stepfunctions: {state_machine: flow, alias: prod, definition: flow.json}
+    strategy: {type: canary, percent: 20, interval: 30s}
+    alarms: [flow-failures]
+alarms: {poll_interval: 0.1s, bake: 0.2s}
+"""
+
+
+API_ONLY = TWO_SPEEDS.split("  - name: flow", maxsplit=1)[0]
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def start_apply(release: Release, *more: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rollout",
+            "apply",
+            "--yes",
+            "-f",
+            str(release.plan),
+            "--endpoint-url",
+            release.endpoint,
+            *more,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=(release.folder / "apply.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def recorded(release: Release, target: str, region: str = "us-east-1") -> dict[str, Any]:
+    regions: dict[str, Any] = release.state().get("regions", {})  # type: ignore[assignment]
+    return dict(regions.get(region, {}).get("targets", {}).get(target, {}))
+
+
+def kill_when(process: subprocess.Popen[bytes], condition: Callable[[], bool]) -> None:
+    wait_until(condition)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)
+
+
+def cli(release: Release, command: str, *more: str) -> CliResult:
+    return run_cli([command, "-f", str(release.plan), "--endpoint-url", release.endpoint, *more])
+
+
+def api_done_flow_at_canary(release: Release) -> Callable[[], bool]:
+    return lambda: (
+        recorded(release, "api").get("status") == "done"
+        and recorded(release, "flow").get("step", 0) >= 1
+    )
+
+
+@pytest.fixture
+def release(aws_endpoint: str, tmp_path: Path) -> Release:
+    made = Release.create(aws_endpoint, tmp_path)
+    made.plan.write_text(TWO_SPEEDS)
+    return made
+
+
+def test_resume_meeting_an_alarm_rolls_back_every_target_even_one_already_at_100(
+    release: Release,
+) -> None:
+    kill_when(start_apply(release), api_done_flow_at_canary(release))
+    assert release.routings() == (("2", {}), {"1": 80, "2": 20})
+    release.world.set_alarm("api-errors", "ALARM")
+
+    result = cli(release, "resume")
+
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert release.at_old(), release.routings()
+    assert "us-east-1 api: restored alias to 1: 100%" in result.stdout
+
+
+def test_resume_refuses_a_plan_edited_since_and_names_what_changed_unless_forced(
+    release: Release,
+) -> None:
+    kill_when(start_apply(release), api_done_flow_at_canary(release))
+    release.plan.write_text(TWO_SPEEDS.replace("interval: 30s", "interval: 0.3s"))
+
+    refused = cli(release, "resume")
+
+    assert refused.exit_code == 1
+    assert "the plan changed since rollout" in refused.stderr
+    assert "targets.flow" in refused.stderr and "targets.api" not in refused.stderr
+    assert release.routings() == (("2", {}), {"1": 80, "2": 20})  # nothing moved
+
+    forced = cli(release, "resume", "--force")
+
+    assert forced.exit_code == 0, forced.stdout + forced.stderr
+    assert release.at_new()
+
+
+def test_a_target_recorded_done_is_done_only_if_its_alias_serves_the_new_version(
+    release: Release,
+) -> None:
+    kill_when(start_apply(release), api_done_flow_at_canary(release))
+    # A plan edited so that the recorded step of flow is past the end of its new steps.
+    release.plan.write_text(
+        TWO_SPEEDS.replace("{type: canary, percent: 20, interval: 30s}", "AllAtOnce")
+    )
+
+    result = cli(release, "resume", "--force")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert release.at_new(), release.routings()
+
+
+def test_rollback_restores_what_was_recorded_even_if_the_plan_no_longer_names_it(
+    release: Release,
+) -> None:
+    kill_when(start_apply(release), api_done_flow_at_canary(release))
+    # The plan now names another function and has dropped the state machine.
+    release.plan.write_text(
+        API_ONLY.replace("function: api", "function: api-renamed")
+        + "alarms: {poll_interval: 0.1s, bake: 0.2s}\n"
+    )
+
+    result = cli(release, "rollback")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert release.at_old(), release.routings()
+    assert release.state()["status"] == "rolled_back"
+
+
+def test_rollback_of_one_region_leaves_the_record_open_for_the_others(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    east, west = World(aws_endpoint, "us-east-1"), World(aws_endpoint, "eu-west-1")
+    for world in (east, west):
+        world.function("api")
+        world.alarm("api-errors")
+    made = Release(east, "", tmp_path, aws_endpoint)
+    (tmp_path / "v2.zip").write_bytes(package("v2"))
+    made.plan.write_text(
+        "version: 1\nname: crash\nregions: [us-east-1, eu-west-1]\ntargets:\n"
+        "  - name: api\n    lambda: {function: api, alias: live, code: {zip: v2.zip}}\n"
+        "    strategy: {type: canary, percent: 10, interval: 30s}\n    alarms: [api-errors]\n"
+        "alarms: {poll_interval: 0.1s, bake: 0.2s}\n"
+    )
+    split = ("1", {"2": Decimal("10.00")})
+    kill_when(
+        start_apply(made),
+        lambda: (
+            east.lambda_routing("api") == split
+            and west.lambda_routing("api") == split
+            and recorded(made, "api", "eu-west-1").get("step", 0) >= 1
+        ),
+    )
+
+    first = cli(made, "rollback", "--region", "us-east-1")
+
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert east.lambda_routing("api") == ("1", {})
+    assert west.lambda_routing("api") == split
+    assert made.state()["status"] == "in_progress"
+
+    rest = cli(made, "rollback")
+
+    assert rest.exit_code == 0, rest.stdout + rest.stderr
+    assert west.lambda_routing("api") == ("1", {})
+    assert made.state()["status"] == "rolled_back"
+
+
+def test_apply_after_a_forced_unlock_will_not_overwrite_an_unfinished_record(
+    release: Release,
+) -> None:
+    kill_when(start_apply(release), api_done_flow_at_canary(release))
+    started = release.state()["id"]
+    assert cli(release, "unlock", "--force").exit_code == 0
+
+    refused = cli(release, "apply", "--yes")
+
+    assert refused.exit_code == 4
+    assert f"rollout {started} of 'crash' never finished" in refused.stderr
+    assert "rollout rollback -f" in refused.stderr and "rollout resume -f" in refused.stderr
+    assert release.state()["id"] == started
+
+    discarded = cli(release, "apply", "--yes", "--discard-record")
+
+    # The old record goes to the history; the aliases it left split stop the new release.
+    assert discarded.exit_code == 1, discarded.stdout + discarded.stderr
+    assert "already split" in discarded.stderr
+    history = cli(release, "history")
+    assert started in history.stdout and "in_progress" in history.stdout
+
+
+def test_rollback_with_no_record_refuses_while_an_alias_is_still_split(release: Release) -> None:
+    kill_when(start_apply(release), api_done_flow_at_canary(release))
+    shutil.rmtree(release.folder / ".rollout")
+
+    split = cli(release, "rollback")
+
+    assert split.exit_code == 4
+    assert "no rollout of 'crash' is recorded, but us-east-1 flow serves" in split.stderr
+    assert "no rollout recorded" not in split.stdout
+
+
+def test_rollback_with_no_record_and_nothing_split_has_nothing_to_do(release: Release) -> None:
+    result = cli(release, "rollback")
+
+    assert result.exit_code == 0
+    assert "nothing to restore" in result.stdout
+
+
+def test_abort_and_promote_without_a_running_process_say_so(release: Release) -> None:
+    kill_when(start_apply(release), api_done_flow_at_canary(release))
+
+    for command in ("abort", "promote"):
+        result = cli(release, command)
+        assert result.exit_code == 1, result.stdout + result.stderr
+        assert "no running process holds it" in result.stderr
+        assert "asked" not in result.stdout
+
+
+def test_promote_naming_an_unknown_target_is_a_usage_error(release: Release) -> None:
+    result = cli(release, "promote", "--target", "nope")
+
+    assert result.exit_code == 2
+    assert "no target named 'nope'" in result.stderr
+
+
+def test_a_promote_sent_during_a_timed_pause_does_not_release_a_later_manual_pause(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    world = World(aws_endpoint)
+    world.function("api")
+    world.alarm("api-errors")
+    made = Release(world, "", tmp_path, aws_endpoint)
+    (tmp_path / "v2.zip").write_bytes(package("v2"))
+    made.plan.write_text(
+        "version: 1\nname: crash\nregions: [us-east-1]\ntargets:\n"
+        "  - name: api\n    lambda: {function: api, alias: live, code: {zip: v2.zip}}\n"
+        "    strategy:\n      steps:\n        - {weight: 20, pause: 1s}\n"
+        "        - {weight: 50, pause: manual}\n        - {weight: 100}\n"
+        "    alarms: [api-errors]\nalarms: {poll_interval: 0.1s}\n"
+    )
+    process = start_apply(made)
+    try:
+        wait_until(lambda: world.lambda_routing("api") == ("1", {"2": Decimal("20.00")}))
+
+        early = cli(made, "promote")
+
+        assert early.exit_code == 1
+        assert "no target is waiting at a manual pause" in early.stderr
+        wait_until(lambda: recorded(made, "api").get("paused", False))
+        time.sleep(0.5)  # several polls: the early promote must not count for this pause
+        assert world.lambda_routing("api") == ("1", {"2": Decimal("50.00")})
+
+        assert cli(made, "promote").exit_code == 0
+        assert process.wait(30) == 0
+        assert world.lambda_routing("api") == ("2", {})
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_a_closed_stdout_does_not_stop_the_rollout(release: Release) -> None:
+    release.plan.write_text(TWO_SPEEDS.replace("interval: 30s", "interval: 0.3s"))
+    # As in `rollout apply --output json | head -3`.
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rollout",
+            "apply",
+            "--yes",
+            "--output",
+            "json",
+            "-f",
+            str(release.plan),
+            "--endpoint-url",
+            release.endpoint,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = [json.loads(process.stdout.readline()) for _ in range(3)]
+    process.stdout.close()
+
+    code = process.wait(60)
+    errors = process.stderr.read().decode()
+
+    assert first[0]["event"] == "rollout_started"
+    assert code == 0, errors
+    assert release.at_new()
+    assert errors.count("output stopped") == 1 and "Traceback" not in errors
+    assert release.state()["status"] == "succeeded"
+
+
+def test_a_state_store_that_fails_mid_shift_rolls_traffic_back_from_memory(
+    release: Release,
+) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rollout",
+            "apply",
+            "--yes",
+            "--output",
+            "json",
+            "-f",
+            str(release.plan),
+            "--endpoint-url",
+            release.endpoint,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    wait_until(api_done_flow_at_canary(release))
+    # The state folder goes away and a file takes its place: every write fails from now on.
+    state_folder = release.folder / ".rollout"
+    state_folder.rename(release.folder / "moved-away")
+    state_folder.write_text("not a folder")
+
+    out, errors = process.communicate(timeout=60)
+
+    events = [json.loads(line) for line in out.decode().splitlines()]
+    assert process.returncode == 4, errors.decode()
+    assert events[-1]["event"] == "rollout_finished" and events[-1]["exit_code"] == 4
+    assert "state store" in events[-1]["message"]
+    assert release.at_old(), release.routings()
+
+
+def test_an_alias_on_latest_is_refused_before_anything_is_written(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    world = World(aws_endpoint)
+    world.function("api", alias=None)
+    world.lam.create_alias(FunctionName="api", Name="live", FunctionVersion="$LATEST")
+    world.alarm("api-errors")
+    made = Release(world, "", tmp_path, aws_endpoint)
+    (tmp_path / "v2.zip").write_bytes(package("v2"))
+    made.plan.write_text(API_ONLY + "alarms: {poll_interval: 0.1s}\n")
+    sha_before = world.lam.get_function(FunctionName="api")["Configuration"]["CodeSha256"]
+
+    result = cli(made, "apply", "--yes")
+
+    assert result.exit_code == 1
+    assert "the alias points at $LATEST" in result.stderr
+    assert world.versions("api") == ["1"]
+    assert world.lam.get_function(FunctionName="api")["Configuration"]["CodeSha256"] == sha_before
+
+
+def test_a_split_lambda_alias_is_refused_naming_its_routing(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    world = World(aws_endpoint)
+    world.function("api")
+    world.lam.update_function_code(FunctionName="api", ZipFile=b"PK" + b"\0" * 20)
+    world.lam.publish_version(FunctionName="api")
+    # Most of the traffic is on version 2 already: that is the base, whatever the API calls it.
+    world.lam.update_alias(
+        FunctionName="api",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.7}},
+    )
+    world.alarm("api-errors")
+    made = Release(world, "", tmp_path, aws_endpoint)
+    (tmp_path / "v2.zip").write_bytes(package("v2"))
+    made.plan.write_text(API_ONLY + "alarms: {poll_interval: 0.1s}\n")
+
+    result = cli(made, "apply", "--yes")
+
+    assert result.exit_code == 1
+    assert "the alias is already split (1: 30%, 2: 70%)" in result.stderr
+    assert "release from version 2" in result.stderr
+    assert world.versions("api") == ["1", "2"]
+
+
+def test_releasing_a_version_that_does_not_exist_fails_before_traffic(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    world = World(aws_endpoint)
+    world.function("api")
+    world.alarm("api-errors")
+    made = Release(world, "", tmp_path, aws_endpoint)
+    made.plan.write_text(
+        API_ONLY.replace("{zip: v2.zip}", '{version: "99"}') + "alarms: {poll_interval: 0.1s}\n"
+    )
+
+    result = cli(made, "apply", "--yes")
+
+    assert result.exit_code == 1
+    assert "version 99 of api does not exist" in result.stderr
+    assert world.lambda_routing("api") == ("1", {})
