@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class KillPoint:
     nth: int = 1
     target: str | None = None
     alarm_after_shifts: int | None = None  # flip api-errors to ALARM after this many shifts
+    after_seconds: float = 0.0  # how long after the event the kill comes
 
     @property
     def name(self) -> str:
@@ -125,6 +127,7 @@ class Release:
             ):
                 seen += 1
                 if seen == point.nth:
+                    time.sleep(point.after_seconds)
                     os.killpg(process.pid, signal.SIGKILL)
                     break
         process.wait(30)
