@@ -6,6 +6,7 @@ duplicate keys, and anchors/aliases may expand to a bounded size only.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +63,11 @@ class SourceDocument:
 
 def parse_source(text: str, file: str) -> SourceDocument:
     """Parse YAML text; raise PlanInvalidError with a located message on any problem."""
-    loader = _PlanLoader(text)
+    try:
+        # The pure-Python loader checks every character as soon as it is built.
+        loader = _PlanLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise PlanInvalidError([_character_error(exc, text, file)]) from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -71,6 +76,8 @@ def parse_source(text: str, file: str) -> SourceDocument:
         data = builder.build(root, (), 0)
     except yaml.MarkedYAMLError as exc:
         raise PlanInvalidError([_yaml_error(exc, file)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise PlanInvalidError([_character_error(exc, text, file)]) from None
     finally:
         loader.dispose()
     return SourceDocument(file, data, builder.locations)
@@ -91,6 +98,24 @@ def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> PlanError:
         return PlanError(location, (), "a plan file holds one YAML document; remove this one")
     context = f" ({exc.context})" if exc.context else ""
     return PlanError(location, (), f"invalid YAML: {problem}{context}")
+
+
+def _character_error(exc: yaml.reader.ReaderError, text: str, file: str) -> PlanError:
+    """Locate a character YAML refuses: its error has only an offset, in bytes with libyaml."""
+    character = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+    # The reader refuses such a character wherever it stands, so the first one is the culprit.
+    index = text.find(character)
+    if index < 0:
+        return PlanError(Location(file, 1, 1), (), f"invalid YAML: {exc.reason}")
+    # A stand-in for the character ends the last line (some control characters break lines).
+    lines = (text[:index] + "?").splitlines()
+    code = f"U+{ord(character):04X}"
+    kind = "a control character" if unicodedata.category(character) == "Cc" else "the character"
+    return PlanError(
+        Location(file, len(lines), len(lines[-1])),
+        (),
+        f"{kind} {code} is not allowed in a YAML file; remove it",
+    )
 
 
 def _tag_not_allowed(tag: str) -> str:
