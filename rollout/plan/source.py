@@ -130,26 +130,17 @@ class _Builder:
         self.loader = loader
         self.file = file
         self.locations: dict[KeyPath, Location] = {}
+        # An alias is the very node its anchor names; the tree holds every node, so ids stay unique.
+        self.built: set[int] = set()
         self.expanded = 0
 
     def fail(self, node: Node, path: KeyPath, message: str) -> PlanInvalidError:
         return PlanInvalidError([PlanError(_location(node, self.file), path, message)])
 
     def build(self, node: Node, path: KeyPath, depth: int) -> Any:
-        self.expanded += 1
-        if self.expanded > MAX_EXPANDED_NODES:
-            # Blame the top-level entry that blew up, where a person can see the aliases.
-            top = path[:1]
-            raise PlanInvalidError(
-                [
-                    PlanError(
-                        self.locations.get(top, _location(node, self.file)),
-                        top,
-                        f"the document expands to more than {MAX_EXPANDED_NODES} values through "
-                        "anchors and aliases; refusing it (a YAML alias bomb?)",
-                    )
-                ]
-            )
+        if id(node) in self.built:
+            self.count_expansion(node, path)
+        self.built.add(id(node))
         if depth > MAX_DEPTH:
             raise self.fail(node, path, f"nested deeper than {MAX_DEPTH} levels")
         self.locations.setdefault(path, _location(node, self.file))
@@ -164,6 +155,24 @@ class _Builder:
             self.require_tag(node, path, f"{_YAML}map")
             return self.mapping(node, path, depth)
         raise self.fail(node, path, "unsupported YAML node")
+
+    def count_expansion(self, node: Node, path: KeyPath) -> None:
+        """Count one value built again through an alias; refuse a document that multiplies."""
+        self.expanded += 1
+        if self.expanded <= MAX_EXPANDED_NODES:
+            return
+        # Blame the top-level entry that blew up, where a person can see the aliases.
+        top = path[:1]
+        raise PlanInvalidError(
+            [
+                PlanError(
+                    self.locations.get(top, _location(node, self.file)),
+                    top,
+                    f"the document expands to more than {MAX_EXPANDED_NODES} values through "
+                    "anchors and aliases; refusing it (a YAML alias bomb?)",
+                )
+            ]
+        )
 
     def require_tag(self, node: Node, path: KeyPath, tag: str) -> None:
         if node.tag != tag:

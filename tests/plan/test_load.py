@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from rollout.plan.errors import PlanInvalidError
-from rollout.plan.load import load_plan
+from rollout.plan.load import MAX_PLAN_BYTES, load_plan
+from rollout.plan.source import MAX_EXPANDED_NODES
 from rollout.plan.strategy_spec import CanaryStrategy, DeploymentPreference, strategy_steps
 from strategies import Shift
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, run_cli
 
 PLAN = """\
 version: 1
@@ -121,3 +122,18 @@ def test_plan_paths_are_relative_to_the_plan_file() -> None:
     loaded = load_plan(EXAMPLES / "multi-region.yaml")
     assert loaded.base_dir == EXAMPLES
     assert Path(loaded.base_dir, loaded.plan.targets[1].stepfunctions.definition).is_file()
+
+
+def test_a_large_plan_without_aliases_is_not_taken_for_an_alias_bomb(write_plan: Any) -> None:
+    # A long allow-list handed to terraform: more values than the alias limit, none of them aliased.
+    count = MAX_EXPANDED_NODES + 10_000
+    cidrs = "".join(
+        f'      - "10.{i // 65536}.{i // 256 % 256}.{i % 256}/32"\n' for i in range(count)
+    )
+    path = write_plan(PLAN + "terraform:\n  dir: infra\n  vars:\n    allowed_cidrs:\n" + cidrs)
+    assert path.stat().st_size < MAX_PLAN_BYTES
+
+    result = run_cli(["validate", "-f", str(path)])
+
+    assert result.exit_code == 0, result.stderr
+    assert "valid plan 'orders'" in result.stdout
