@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from rollout.plan.strategy_spec import StrategySpec, StrictModel
@@ -17,6 +25,9 @@ from rollout.plan.types import Duration, RegionName
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 SCHEMA_VERSION = 1
+
+# rollout keeps NAME.json, NAME.requests.json, NAME.history.jsonl and NAME.lock per plan name.
+STATE_FILE_SUFFIXES = (".requests", ".history", ".lock", ".jsonl", ".json")
 
 
 def _exactly_one(model: StrictModel, keys: tuple[str, ...], what: str) -> None:
@@ -220,6 +231,20 @@ class StateSettings(StrictModel):
         return self
 
 
+def _plan_name(value: str) -> str:
+    for suffix in STATE_FILE_SUFFIXES:
+        # Lower case too: a case-insensitive file system makes .LOCK and .lock one file.
+        if value.lower().endswith(suffix):
+            raise PydanticCustomError(
+                "plan_name",
+                "{name} ends in {suffix}, a suffix of rollout's own state files (NAME.json, "
+                "NAME.requests.json, NAME.history.jsonl, NAME.lock), so its files could clash "
+                "with another plan's; choose a name without it",
+                {"name": repr(value), "suffix": suffix},
+            )
+    return value
+
+
 def _version(value: Any) -> Any:
     if value != SCHEMA_VERSION:
         raise PydanticCustomError(
@@ -236,7 +261,7 @@ class Plan(StrictModel):
     model_config = StrictModel.model_config | {"title": "rollout plan (version 1)"}
 
     version: Annotated[Literal[1], BeforeValidator(_version)]
-    name: str = Field(pattern=NAME_PATTERN, max_length=64)
+    name: Annotated[str, AfterValidator(_plan_name)] = Field(pattern=NAME_PATTERN, max_length=64)
     regions: list[RegionName] = Field(min_length=1)
     waves: list[list[RegionName]] | None = None
     parallelism: int = Field(default=4, ge=1)

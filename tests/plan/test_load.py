@@ -137,3 +137,29 @@ def test_a_large_plan_without_aliases_is_not_taken_for_an_alias_bomb(write_plan:
 
     assert result.exit_code == 0, result.stderr
     assert "valid plan 'orders'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "orders.requests",
+        "orders.history",
+        "orders.lock",
+        "orders.LOCK",
+        "orders.json",
+        "orders.jsonl",
+    ],
+)
+def test_plan_name_ending_like_a_state_file_is_refused(write_plan: Any, name: str) -> None:
+    path = write_plan(PLAN.replace("name: orders", f"name: {name}"))
+    with pytest.raises(PlanInvalidError) as raised:
+        load_plan(path)
+    suffix = name[name.index(".") :].lower()
+    assert str(raised.value).startswith(
+        f"{path}:2:1: name: {name!r} ends in {suffix}, a suffix of rollout's own state files"
+    )
+
+
+@pytest.mark.parametrize("name", ["orders.v2", "orders-lock", "lockbox", "orders.json-api"])
+def test_plan_name_merely_mentioning_a_state_suffix_is_fine(write_plan: Any, name: str) -> None:
+    assert load_text(write_plan, PLAN.replace("name: orders", f"name: {name}")).name == name
