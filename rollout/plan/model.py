@@ -52,6 +52,39 @@ def _text(value: Any) -> Any:
 Text = Annotated[str, BeforeValidator(_text)]
 
 
+def _alias_name(value: str) -> str:
+    if value.startswith("$"):
+        # AWS alias names cannot hold a $ at all; one that begins with it means $LATEST.
+        reserved = "" if value == "$LATEST" else " (a name beginning with $ stands for $LATEST)"
+        raise PydanticCustomError(
+            "alias",
+            "{alias} is not an alias{reserved}: an alias on $LATEST moves all of its traffic at "
+            "once when the code is updated, and no rollback could undo it; name an alias (such "
+            "as live) that points at a published version",
+            {"alias": repr(value), "reserved": reserved},
+        )
+    if value.isascii() and value.isdigit():
+        raise PydanticCustomError(
+            "alias",
+            "{alias} is a version number, not an alias (AWS refuses alias names made only of "
+            "digits); name an alias (such as live) that points at a published version",
+            {"alias": repr(value)},
+        )
+    return value
+
+
+# The alias whose routing moves; placeholders such as live-{region} are fine.
+AliasName = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        description="The alias whose traffic moves: not $LATEST, not a version number.",
+        json_schema_extra={"not": {"pattern": r"^(\$|[0-9]+$)"}},
+    ),
+    AfterValidator(_alias_name),
+]
+
+
 class AwsSettings(StrictModel):
     """How to reach AWS; boto3's usual credential chain when omitted."""
 
@@ -133,7 +166,7 @@ class LambdaTarget(StrictModel):
     """A Lambda function whose alias moves to a new version."""
 
     function: str = Field(min_length=1)
-    alias: str = Field(min_length=1)
+    alias: AliasName
     code: LambdaCode | None = None
 
 
@@ -141,7 +174,7 @@ class StepFunctionsTarget(StrictModel):
     """A state machine whose alias moves to a new version."""
 
     state_machine: str = Field(min_length=1)
-    alias: str = Field(min_length=1)
+    alias: AliasName
     definition: str | None = None
 
 

@@ -163,3 +163,46 @@ def test_plan_name_ending_like_a_state_file_is_refused(write_plan: Any, name: st
 @pytest.mark.parametrize("name", ["orders.v2", "orders-lock", "lockbox", "orders.json-api"])
 def test_plan_name_merely_mentioning_a_state_suffix_is_fine(write_plan: Any, name: str) -> None:
     assert load_text(write_plan, PLAN.replace("name: orders", f"name: {name}")).name == name
+
+
+LAMBDA_TARGET = "lambda: {function: orders-api, alias: live, code: {version: 7}}"
+STEPFUNCTIONS_TARGET = "stepfunctions: {state_machine: flow, alias: live}"
+
+
+def plan_with_alias(target: str, alias: str) -> str:
+    """PLAN with its target replaced by `target` using `alias`, and whole-number weights."""
+    written = target.replace("alias: live", f"alias: {alias}")
+    return PLAN.replace(LAMBDA_TARGET, written).replace("percent: 12.5", "percent: 25")
+
+
+@pytest.mark.parametrize("target", [LAMBDA_TARGET, STEPFUNCTIONS_TARGET], ids=["lambda", "sfn"])
+@pytest.mark.parametrize(
+    ("alias", "message"),
+    [
+        ("$LATEST", "'$LATEST' is not an alias: an alias on $LATEST moves all of its traffic"),
+        ("$latest", "'$latest' is not an alias (a name beginning with $ stands for $LATEST)"),
+        ("'007'", "'007' is a version number, not an alias"),
+        ("12", "'12' is a version number, not an alias"),
+    ],
+)
+def test_alias_on_latest_or_a_version_number_is_refused(
+    write_plan: Any, target: str, alias: str, message: str
+) -> None:
+    path = write_plan(plan_with_alias(target, alias))
+    with pytest.raises(PlanInvalidError) as raised:
+        load_plan(path)
+    (error,) = raised.value.errors
+    kind = target.split(":", maxsplit=1)[0]
+    assert str(error).startswith(f"{path}:6:")
+    assert f"targets[0].{kind}.alias: {message}" in str(error)
+    assert str(error).endswith("name an alias (such as live) that points at a published version")
+
+
+@pytest.mark.parametrize("target", [LAMBDA_TARGET, STEPFUNCTIONS_TARGET], ids=["lambda", "sfn"])
+@pytest.mark.parametrize("alias", ["live-{region}", "v2", "prod_2", "{tf.alias_name}"])
+def test_alias_names_with_placeholders_or_digits_among_letters_are_fine(
+    write_plan: Any, target: str, alias: str
+) -> None:
+    text = plan_with_alias(target, f"'{alias}'") + "terraform: {dir: infra}\n"
+    target_plan = load_text(write_plan, text).targets[0]
+    assert (target_plan.lambda_ or target_plan.stepfunctions).alias == alias
