@@ -278,6 +278,12 @@ def _plan_name(value: str) -> str:
     return value
 
 
+# What apply does with an alias already split between two versions (a canary in flight).
+SplitAliasPolicy = Literal["refuse", "replace"]
+# Whether earlier waves are rolled back when a later wave fails.
+WaveFailurePolicy = Literal["keep", "rollback"]
+
+
 def _version(value: Any) -> Any:
     if value != SCHEMA_VERSION:
         raise PydanticCustomError(
@@ -298,6 +304,21 @@ class Plan(StrictModel):
     regions: list[RegionName] = Field(min_length=1)
     waves: list[list[RegionName]] | None = None
     parallelism: int = Field(default=4, ge=1)
+    on_split_alias: SplitAliasPolicy = Field(
+        default="refuse",
+        description=(
+            "What apply does with an alias already split between two versions (a canary in "
+            "flight): refuse to start, or replace the split, shifting from whichever version "
+            "has the larger weight."
+        ),
+    )
+    on_wave_failure: WaveFailurePolicy = Field(
+        default="keep",
+        description=(
+            "When a region fails, later waves never start; keep leaves earlier waves released, "
+            "rollback rolls them back too."
+        ),
+    )
     aws: AwsSettings = Field(default_factory=AwsSettings)
     terraform: TerraformStage | None = None
     nginx: NginxStage | None = None

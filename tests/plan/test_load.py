@@ -206,3 +206,28 @@ def test_alias_names_with_placeholders_or_digits_among_letters_are_fine(
     text = plan_with_alias(target, f"'{alias}'") + "terraform: {dir: infra}\n"
     target_plan = load_text(write_plan, text).targets[0]
     assert (target_plan.lambda_ or target_plan.stepfunctions).alias == alias
+
+
+def test_split_alias_and_wave_failure_policies_default_to_the_cautious_choice(
+    write_plan: Any,
+) -> None:
+    plan = load_text(write_plan, PLAN)
+    assert (plan.on_split_alias, plan.on_wave_failure) == ("refuse", "keep")
+
+
+def test_split_alias_and_wave_failure_policies_read_as_written(write_plan: Any) -> None:
+    plan = load_text(write_plan, PLAN + "on_split_alias: replace\non_wave_failure: rollback\n")
+    assert (plan.on_split_alias, plan.on_wave_failure) == ("replace", "rollback")
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("on_split_alais", "on_split_alias"), ("on_wave_failures", "on_wave_failure")],
+)
+def test_misspelt_policy_key_suggests_the_right_one(
+    write_plan: Any, written: str, meant: str
+) -> None:
+    path = write_plan(PLAN + f"{written}: rollback\n")
+    with pytest.raises(PlanInvalidError) as raised:
+        load_plan(path)
+    assert str(raised.value) == f"{path}:9:1: {written}: unknown key; did you mean {meant!r}?"
