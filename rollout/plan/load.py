@@ -39,9 +39,12 @@ def _read(file: Path) -> str:
         return PlanInvalidError([PlanError(Location(str(file), 1, 1), (), message)])
 
     try:
-        if file.stat().st_size > MAX_PLAN_BYTES:
+        # Read past the limit rather than trust st_size: a pipe or /dev/zero reports 0.
+        with file.open("rb") as handle:
+            content = handle.read(MAX_PLAN_BYTES + 1)
+        if len(content) > MAX_PLAN_BYTES:
             raise fail(f"the file is larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB")
-        return file.read_text(encoding="utf-8")
+        return content.decode("utf-8")
     except FileNotFoundError:
         raise fail("no such file (give the plan with -f PLAN)") from None
     except IsADirectoryError:

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from rollout.plan.strategy_spec import StrategySpec, StrictModel
@@ -17,6 +25,9 @@ from rollout.plan.types import Duration, RegionName
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 SCHEMA_VERSION = 1
+
+# rollout keeps NAME.json, NAME.requests.json, NAME.history.jsonl and NAME.lock per plan name.
+STATE_FILE_SUFFIXES = (".requests", ".history", ".lock", ".jsonl", ".json")
 
 
 def _exactly_one(model: StrictModel, keys: tuple[str, ...], what: str) -> None:
@@ -39,6 +50,39 @@ def _text(value: Any) -> Any:
 
 
 Text = Annotated[str, BeforeValidator(_text)]
+
+
+def _alias_name(value: str) -> str:
+    if value.startswith("$"):
+        # AWS alias names cannot hold a $ at all; one that begins with it means $LATEST.
+        reserved = "" if value == "$LATEST" else " (a name beginning with $ stands for $LATEST)"
+        raise PydanticCustomError(
+            "alias",
+            "{alias} is not an alias{reserved}: an alias on $LATEST moves all of its traffic at "
+            "once when the code is updated, and no rollback could undo it; name an alias (such "
+            "as live) that points at a published version",
+            {"alias": repr(value), "reserved": reserved},
+        )
+    if value.isascii() and value.isdigit():
+        raise PydanticCustomError(
+            "alias",
+            "{alias} is a version number, not an alias (AWS refuses alias names made only of "
+            "digits); name an alias (such as live) that points at a published version",
+            {"alias": repr(value)},
+        )
+    return value
+
+
+# The alias whose routing moves; placeholders such as live-{region} are fine.
+AliasName = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        description="The alias whose traffic moves: not $LATEST, not a version number.",
+        json_schema_extra={"not": {"pattern": r"^(\$|[0-9]+$)"}},
+    ),
+    AfterValidator(_alias_name),
+]
 
 
 class AwsSettings(StrictModel):
@@ -122,7 +166,7 @@ class LambdaTarget(StrictModel):
     """A Lambda function whose alias moves to a new version."""
 
     function: str = Field(min_length=1)
-    alias: str = Field(min_length=1)
+    alias: AliasName
     code: LambdaCode | None = None
 
 
@@ -130,7 +174,7 @@ class StepFunctionsTarget(StrictModel):
     """A state machine whose alias moves to a new version."""
 
     state_machine: str = Field(min_length=1)
-    alias: str = Field(min_length=1)
+    alias: AliasName
     definition: str | None = None
 
 
@@ -220,6 +264,26 @@ class StateSettings(StrictModel):
         return self
 
 
+def _plan_name(value: str) -> str:
+    for suffix in STATE_FILE_SUFFIXES:
+        # Lower case too: a case-insensitive file system makes .LOCK and .lock one file.
+        if value.lower().endswith(suffix):
+            raise PydanticCustomError(
+                "plan_name",
+                "{name} ends in {suffix}, a suffix of rollout's own state files (NAME.json, "
+                "NAME.requests.json, NAME.history.jsonl, NAME.lock), so its files could clash "
+                "with another plan's; choose a name without it",
+                {"name": repr(value), "suffix": suffix},
+            )
+    return value
+
+
+# What apply does with an alias already split between two versions (a canary in flight).
+SplitAliasPolicy = Literal["refuse", "replace"]
+# Whether earlier waves are rolled back when a later wave fails.
+WaveFailurePolicy = Literal["keep", "rollback"]
+
+
 def _version(value: Any) -> Any:
     if value != SCHEMA_VERSION:
         raise PydanticCustomError(
@@ -236,10 +300,25 @@ class Plan(StrictModel):
     model_config = StrictModel.model_config | {"title": "rollout plan (version 1)"}
 
     version: Annotated[Literal[1], BeforeValidator(_version)]
-    name: str = Field(pattern=NAME_PATTERN, max_length=64)
+    name: Annotated[str, AfterValidator(_plan_name)] = Field(pattern=NAME_PATTERN, max_length=64)
     regions: list[RegionName] = Field(min_length=1)
     waves: list[list[RegionName]] | None = None
     parallelism: int = Field(default=4, ge=1)
+    on_split_alias: SplitAliasPolicy = Field(
+        default="refuse",
+        description=(
+            "What apply does with an alias already split between two versions (a canary in "
+            "flight): refuse to start, or replace the split, shifting from whichever version "
+            "has the larger weight."
+        ),
+    )
+    on_wave_failure: WaveFailurePolicy = Field(
+        default="keep",
+        description=(
+            "When a region fails, later waves never start; keep leaves earlier waves released, "
+            "rollback rolls them back too."
+        ),
+    )
     aws: AwsSettings = Field(default_factory=AwsSettings)
     terraform: TerraformStage | None = None
     nginx: NginxStage | None = None

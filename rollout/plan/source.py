@@ -6,6 +6,7 @@ duplicate keys, and anchors/aliases may expand to a bounded size only.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +63,11 @@ class SourceDocument:
 
 def parse_source(text: str, file: str) -> SourceDocument:
     """Parse YAML text; raise PlanInvalidError with a located message on any problem."""
-    loader = _PlanLoader(text)
+    try:
+        # The pure-Python loader checks every character as soon as it is built.
+        loader = _PlanLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise PlanInvalidError([_character_error(exc, text, file)]) from None
     try:
         root = loader.get_single_node()
         if root is None:
@@ -71,6 +76,8 @@ def parse_source(text: str, file: str) -> SourceDocument:
         data = builder.build(root, (), 0)
     except yaml.MarkedYAMLError as exc:
         raise PlanInvalidError([_yaml_error(exc, file)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise PlanInvalidError([_character_error(exc, text, file)]) from None
     finally:
         loader.dispose()
     return SourceDocument(file, data, builder.locations)
@@ -93,6 +100,24 @@ def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> PlanError:
     return PlanError(location, (), f"invalid YAML: {problem}{context}")
 
 
+def _character_error(exc: yaml.reader.ReaderError, text: str, file: str) -> PlanError:
+    """Locate a character YAML refuses: its error has only an offset, in bytes with libyaml."""
+    character = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+    # The reader refuses such a character wherever it stands, so the first one is the culprit.
+    index = text.find(character)
+    if index < 0:
+        return PlanError(Location(file, 1, 1), (), f"invalid YAML: {exc.reason}")
+    # A stand-in for the character ends the last line (some control characters break lines).
+    lines = (text[:index] + "?").splitlines()
+    code = f"U+{ord(character):04X}"
+    kind = "a control character" if unicodedata.category(character) == "Cc" else "the character"
+    return PlanError(
+        Location(file, len(lines), len(lines[-1])),
+        (),
+        f"{kind} {code} is not allowed in a YAML file; remove it",
+    )
+
+
 def _tag_not_allowed(tag: str) -> str:
     shown = "!!" + tag.removeprefix(_YAML) if tag.startswith(_YAML) else tag
     return f"the YAML tag {shown} is not allowed in a plan file (plain values only)"
@@ -105,26 +130,17 @@ class _Builder:
         self.loader = loader
         self.file = file
         self.locations: dict[KeyPath, Location] = {}
+        # An alias is the very node its anchor names; the tree holds every node, so ids stay unique.
+        self.built: set[int] = set()
         self.expanded = 0
 
     def fail(self, node: Node, path: KeyPath, message: str) -> PlanInvalidError:
         return PlanInvalidError([PlanError(_location(node, self.file), path, message)])
 
     def build(self, node: Node, path: KeyPath, depth: int) -> Any:
-        self.expanded += 1
-        if self.expanded > MAX_EXPANDED_NODES:
-            # Blame the top-level entry that blew up, where a person can see the aliases.
-            top = path[:1]
-            raise PlanInvalidError(
-                [
-                    PlanError(
-                        self.locations.get(top, _location(node, self.file)),
-                        top,
-                        f"the document expands to more than {MAX_EXPANDED_NODES} values through "
-                        "anchors and aliases; refusing it (a YAML alias bomb?)",
-                    )
-                ]
-            )
+        if id(node) in self.built:
+            self.count_expansion(node, path)
+        self.built.add(id(node))
         if depth > MAX_DEPTH:
             raise self.fail(node, path, f"nested deeper than {MAX_DEPTH} levels")
         self.locations.setdefault(path, _location(node, self.file))
@@ -139,6 +155,24 @@ class _Builder:
             self.require_tag(node, path, f"{_YAML}map")
             return self.mapping(node, path, depth)
         raise self.fail(node, path, "unsupported YAML node")
+
+    def count_expansion(self, node: Node, path: KeyPath) -> None:
+        """Count one value built again through an alias; refuse a document that multiplies."""
+        self.expanded += 1
+        if self.expanded <= MAX_EXPANDED_NODES:
+            return
+        # Blame the top-level entry that blew up, where a person can see the aliases.
+        top = path[:1]
+        raise PlanInvalidError(
+            [
+                PlanError(
+                    self.locations.get(top, _location(node, self.file)),
+                    top,
+                    f"the document expands to more than {MAX_EXPANDED_NODES} values through "
+                    "anchors and aliases; refusing it (a YAML alias bomb?)",
+                )
+            ]
+        )
 
     def require_tag(self, node: Node, path: KeyPath, tag: str) -> None:
         if node.tag != tag:

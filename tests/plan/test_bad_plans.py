@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +98,27 @@ def test_missing_plan_file_is_a_located_error(tmp_path: Path) -> None:
     result = run_cli(["validate", "-f", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 1
     assert f"{tmp_path / 'nope.yaml'}:1:1: no such file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "column", "message"),
+    [
+        ("ord\x00ers", 10, "a control character U+0000 is not allowed"),
+        ('"ord\x07ers"', 11, "a control character U+0007 is not allowed"),
+        # Multi-byte text before it: the column counts characters, as an editor does.
+        ("'ordé\x1bers'", 12, "a control character U+001B is not allowed"),
+        ("ord\ufffeers", 10, "the character U+FFFE is not allowed"),
+    ],
+    ids=["nul", "bell", "escape-after-accent", "noncharacter"],
+)
+def test_control_character_is_a_located_error_not_an_internal_one(
+    write_plan: Any, value: str, column: int, message: str
+) -> None:
+    path = write_plan(f"version: 1\r\nname: {value}\nregions: [us-east-1]\n")
+
+    result = run_cli(["validate", "-f", str(path)])
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert error_lines == [f"error: {path}:2:{column}: {message} in a YAML file; remove it"]

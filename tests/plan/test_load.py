@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from rollout.plan.errors import PlanInvalidError
-from rollout.plan.load import load_plan
+from rollout.plan.load import MAX_PLAN_BYTES, load_plan
+from rollout.plan.source import MAX_EXPANDED_NODES
 from rollout.plan.strategy_spec import CanaryStrategy, DeploymentPreference, strategy_steps
 from strategies import Shift
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, run_cli
 
 PLAN = """\
 version: 1
@@ -121,3 +122,112 @@ def test_plan_paths_are_relative_to_the_plan_file() -> None:
     loaded = load_plan(EXAMPLES / "multi-region.yaml")
     assert loaded.base_dir == EXAMPLES
     assert Path(loaded.base_dir, loaded.plan.targets[1].stepfunctions.definition).is_file()
+
+
+def test_a_large_plan_without_aliases_is_not_taken_for_an_alias_bomb(write_plan: Any) -> None:
+    # A long allow-list handed to terraform: more values than the alias limit, none of them aliased.
+    count = MAX_EXPANDED_NODES + 10_000
+    cidrs = "".join(
+        f'      - "10.{i // 65536}.{i // 256 % 256}.{i % 256}/32"\n' for i in range(count)
+    )
+    path = write_plan(PLAN + "terraform:\n  dir: infra\n  vars:\n    allowed_cidrs:\n" + cidrs)
+    assert path.stat().st_size < MAX_PLAN_BYTES
+
+    result = run_cli(["validate", "-f", str(path)])
+
+    assert result.exit_code == 0, result.stderr
+    assert "valid plan 'orders'" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "orders.requests",
+        "orders.history",
+        "orders.lock",
+        "orders.LOCK",
+        "orders.json",
+        "orders.jsonl",
+    ],
+)
+def test_plan_name_ending_like_a_state_file_is_refused(write_plan: Any, name: str) -> None:
+    path = write_plan(PLAN.replace("name: orders", f"name: {name}"))
+    with pytest.raises(PlanInvalidError) as raised:
+        load_plan(path)
+    suffix = name[name.index(".") :].lower()
+    assert str(raised.value).startswith(
+        f"{path}:2:1: name: {name!r} ends in {suffix}, a suffix of rollout's own state files"
+    )
+
+
+@pytest.mark.parametrize("name", ["orders.v2", "orders-lock", "lockbox", "orders.json-api"])
+def test_plan_name_merely_mentioning_a_state_suffix_is_fine(write_plan: Any, name: str) -> None:
+    assert load_text(write_plan, PLAN.replace("name: orders", f"name: {name}")).name == name
+
+
+LAMBDA_TARGET = "lambda: {function: orders-api, alias: live, code: {version: 7}}"
+STEPFUNCTIONS_TARGET = "stepfunctions: {state_machine: flow, alias: live}"
+
+
+def plan_with_alias(target: str, alias: str) -> str:
+    """PLAN with its target replaced by `target` using `alias`, and whole-number weights."""
+    written = target.replace("alias: live", f"alias: {alias}")
+    return PLAN.replace(LAMBDA_TARGET, written).replace("percent: 12.5", "percent: 25")
+
+
+@pytest.mark.parametrize("target", [LAMBDA_TARGET, STEPFUNCTIONS_TARGET], ids=["lambda", "sfn"])
+@pytest.mark.parametrize(
+    ("alias", "message"),
+    [
+        ("$LATEST", "'$LATEST' is not an alias: an alias on $LATEST moves all of its traffic"),
+        ("$latest", "'$latest' is not an alias (a name beginning with $ stands for $LATEST)"),
+        ("'007'", "'007' is a version number, not an alias"),
+        ("12", "'12' is a version number, not an alias"),
+    ],
+)
+def test_alias_on_latest_or_a_version_number_is_refused(
+    write_plan: Any, target: str, alias: str, message: str
+) -> None:
+    path = write_plan(plan_with_alias(target, alias))
+    with pytest.raises(PlanInvalidError) as raised:
+        load_plan(path)
+    (error,) = raised.value.errors
+    kind = target.split(":", maxsplit=1)[0]
+    assert str(error).startswith(f"{path}:6:")
+    assert f"targets[0].{kind}.alias: {message}" in str(error)
+    assert str(error).endswith("name an alias (such as live) that points at a published version")
+
+
+@pytest.mark.parametrize("target", [LAMBDA_TARGET, STEPFUNCTIONS_TARGET], ids=["lambda", "sfn"])
+@pytest.mark.parametrize("alias", ["live-{region}", "v2", "prod_2", "{tf.alias_name}"])
+def test_alias_names_with_placeholders_or_digits_among_letters_are_fine(
+    write_plan: Any, target: str, alias: str
+) -> None:
+    text = plan_with_alias(target, f"'{alias}'") + "terraform: {dir: infra}\n"
+    target_plan = load_text(write_plan, text).targets[0]
+    assert (target_plan.lambda_ or target_plan.stepfunctions).alias == alias
+
+
+def test_split_alias_and_wave_failure_policies_default_to_the_cautious_choice(
+    write_plan: Any,
+) -> None:
+    plan = load_text(write_plan, PLAN)
+    assert (plan.on_split_alias, plan.on_wave_failure) == ("refuse", "keep")
+
+
+def test_split_alias_and_wave_failure_policies_read_as_written(write_plan: Any) -> None:
+    plan = load_text(write_plan, PLAN + "on_split_alias: replace\non_wave_failure: rollback\n")
+    assert (plan.on_split_alias, plan.on_wave_failure) == ("replace", "rollback")
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("on_split_alais", "on_split_alias"), ("on_wave_failures", "on_wave_failure")],
+)
+def test_misspelt_policy_key_suggests_the_right_one(
+    write_plan: Any, written: str, meant: str
+) -> None:
+    path = write_plan(PLAN + f"{written}: rollback\n")
+    with pytest.raises(PlanInvalidError) as raised:
+        load_plan(path)
+    assert str(raised.value) == f"{path}:9:1: {written}: unknown key; did you mean {meant!r}?"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rollout.plan import source
 from rollout.plan.errors import Location, PlanInvalidError
 from rollout.plan.source import MAX_EXPANDED_NODES, parse_source
 
@@ -44,3 +45,14 @@ def test_alias_expansion_is_bounded() -> None:
     with pytest.raises(PlanInvalidError) as raised:
         parse_source("\n".join(levels), "p.yaml")
     assert f"more than {MAX_EXPANDED_NODES} values" in str(raised.value)
+
+
+def test_only_values_built_again_through_aliases_count_against_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(source, "MAX_EXPANDED_NODES", 8)
+    plain = "plain: [" + ", ".join(["x"] * 50) + "]\n"
+    # The alias rebuilds the list and its four items: five values, under the limit of eight.
+    assert parse_source(plain + "a: &a [1, 2, 3, 4]\nb: *a\n", "p.yaml").data["b"] == [1, 2, 3, 4]
+    with pytest.raises(PlanInvalidError, match="alias bomb"):
+        parse_source(plain + "a: &a [1, 2, 3, 4]\nb: [*a, *a]\n", "p.yaml")
