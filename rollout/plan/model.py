@@ -325,8 +325,6 @@ class Plan(StrictModel):
     targets: list[Target] = Field(min_length=1)
     alarms: AlarmPolicy = Field(default_factory=AlarmPolicy)
     state: StateSettings = Field(default_factory=StateSettings)
-    on_split_alias: Literal["refuse", "replace"] = "refuse"
-    on_wave_failure: Literal["keep", "rollback"] = "keep"
 
     def wave_list(self) -> list[list[str]]:
         """The waves to run, in order: as written, or every region in one wave."""
