@@ -435,7 +435,9 @@ def rollback(acting: ActingOptions) -> ExitCode:
     """Restore the routing recorded before the rollout (exit 0 when all of it is back)."""
     from rollout.commands.rollback import rollback as roll_back
 
-    result = roll_back(_context(acting), _event_sink(acting.output), say=_say)
+    result = roll_back(
+        _context(acting), _event_sink(acting.output), say=_say, on_start=_watch_signals(acting)
+    )
     return _render(result, acting.output)
 
 

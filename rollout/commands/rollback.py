@@ -30,7 +30,11 @@ class TargetFilterError(ValueError):
 
 
 def rollback(
-    context: CommandContext, sink: ev.EventSink, *, say: Callable[[str], None]
+    context: CommandContext,
+    sink: ev.EventSink,
+    *,
+    say: Callable[[str], None],
+    on_start: Callable[[RolloutSession], None] = lambda _session: None,
 ) -> CommandResult:
     """Restore what the record says was changed; exit 0 when all of it is back, 4 otherwise."""
     if context.selection.targets:
@@ -54,6 +58,7 @@ def rollback(
     session = RolloutSession(store, record, context.clock)
     session.take_lock(say)
     try:
+        on_start(session)
         emit(ev.RolloutStarted(plan=context.name, waves=(tuple(regions),)))
         results = _restore_regions(context, session, emit, record, regions)
         everything = set(regions) == set(record.regions)
