@@ -158,10 +158,11 @@ def _aws_errors() -> tuple[type[Exception], ...]:
     return (TargetError, AlarmReadError)
 
 
-def _state_error() -> type[Exception]:
+def _state_error() -> tuple[type[Exception], ...]:
+    from rollout.engine.ports import JournalError
     from rollout.state.store import StateError
 
-    return StateError
+    return (StateError, JournalError)
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:

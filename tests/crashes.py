@@ -11,12 +11,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from rollout.sandbox import SandboxWorld, package
+from tests.processes import rollout_command
 
 PLAN = """\
 version: 1
@@ -33,6 +33,13 @@ targets:
     alarms: [flow-failures]
 alarms: {poll_interval: 0.1s, bake: 0.3s}
 """
+
+
+def one_fast_one_slow(canary_interval: str) -> str:
+    """PLAN with api released all at once and flow baking its canary for `canary_interval`."""
+    return PLAN.replace(
+        "strategy: {type: linear, percent: 50, interval: 0.4s}", "strategy: AllAtOnce"
+    ).replace("interval: 0.4s}", f"interval: {canary_interval}}}")
 
 
 @dataclass(frozen=True)
@@ -94,19 +101,7 @@ class Release:
     def kill_apply_at(self, point: KillPoint) -> list[str]:
         """Run apply, SIGKILL it right after the chosen event; the event kinds it emitted."""
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "rollout",
-                "apply",
-                "--yes",
-                "--output",
-                "json",
-                "-f",
-                str(self.plan),
-                "--endpoint-url",
-                self.endpoint,
-            ],
+            rollout_command("apply", self.plan, self.endpoint, "--yes", "--output", "json"),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
@@ -138,16 +133,7 @@ class Release:
     def recover(self, command: str) -> int:
         """`rollout rollback` or `rollout resume` as a separate process; its exit code."""
         done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "rollout",
-                command,
-                "-f",
-                str(self.plan),
-                "--endpoint-url",
-                self.endpoint,
-            ],
+            rollout_command(command, self.plan, self.endpoint),
             capture_output=True,
             text=True,
             timeout=120,

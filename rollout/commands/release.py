@@ -12,6 +12,7 @@ from rollout.commands.context import CommandContext, CommandResult, ran, said
 from rollout.commands.inspect import LivePlan, read_live_plan
 from rollout.engine import events as ev
 from rollout.exitcodes import ExitCode
+from rollout.pipeline.build import Builder
 from rollout.pipeline.release import run_release
 from rollout.plan.fingerprint import changed_parts, plan_hash, plan_parts
 from rollout.state.model import RolloutRecord
@@ -36,16 +37,16 @@ def apply(
 ) -> CommandResult:
     """A new release: refused while an earlier one is unfinished or anything would stop it."""
     parts = plan_parts(context.loaded.plan)
-    store = context.store()
+    store, builder = context.store(), context.builder()
     session = RolloutSession.start(
         store, context.name, context.clock, plan_hash=plan_hash(parts), plan_parts=parts
     )
-    session.take_lock(say)
-    try:
+
+    def ready() -> CommandResult | None:
         refused = _unfinished_record(context, store.read(context.name), discard_record, say)
         if refused is not None:
             return refused
-        live = read_live_plan(context.builder())
+        live = read_live_plan(builder)
         if live.problems:
             return said(
                 ExitCode.ERROR,
@@ -57,11 +58,34 @@ def apply(
         if confirm is not None and not confirm(live):
             return said(ExitCode.ERROR, "error: not confirmed; nothing was changed")
         session.begin()
+        return None
+
+    return _release_locked(
+        builder, session, context.stamped(sink), say=say, on_start=on_start, ready=ready
+    )
+
+
+def _release_locked(
+    builder: Builder,
+    session: RolloutSession,
+    emit: ev.EventSink,
+    *,
+    say: Say,
+    on_start: SessionStarted,
+    ready: Callable[[], CommandResult | None] = lambda: None,
+) -> CommandResult:
+    """Under the lock: `ready` may refuse; then the waves run and the lock is given back."""
+    session.take_lock(say)
+    try:
+        refused = ready()
+        if refused is not None:
+            return refused
         on_start(session)
-        result = run_release(context.builder(), session, context.stamped(sink), context.plan_file)
-        return ran(result)
+        return ran(run_release(builder, session, emit, str(builder.loaded.file)))
     finally:
-        _release(session, say)
+        problem = session.release_lock()
+        if problem is not None:
+            say(f"warning: the lock could not be released ({problem}); `rollout unlock --force`")
 
 
 def _unfinished_record(
@@ -110,13 +134,8 @@ def resume(
     if refused is not None:
         return refused
     session = RolloutSession(store, record, context.clock)
-    session.take_lock(say)
-    try:
-        on_start(session)
-        result = run_release(context.builder(), session, context.stamped(sink), context.plan_file)
-        return ran(result)
-    finally:
-        _release(session, say)
+    emit = context.stamped(sink)
+    return _release_locked(context.builder(), session, emit, say=say, on_start=on_start)
 
 
 def _refuse_edited_plan(
@@ -153,9 +172,3 @@ def _refuse_missing(context: CommandContext, record: RolloutRecord) -> CommandRe
         "has; `rollout rollback` restores them",
         missing=missing,
     )
-
-
-def _release(session: RolloutSession, say: Say) -> None:
-    problem = session.release_lock()
-    if problem is not None:
-        say(f"warning: the lock could not be released ({problem}); `rollout unlock --force`")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crashes import KILL_POINTS, PLAN, KillPoint, Release
+from tests.crashes import KILL_POINTS, PLAN, KillPoint, Release, one_fast_one_slow
 from tests.support import run_cli
 
 
@@ -58,9 +58,7 @@ def test_resume_after_a_kill_finishes_what_was_started(
 
 # -- the paths around the matrix ---------------------------------------------------------------
 
-ONE_FAST_ONE_SLOW = PLAN.replace(
-    "strategy: {type: linear, percent: 50, interval: 0.4s}", "strategy: AllAtOnce"
-).replace("interval: 0.4s}", "interval: 1.5s}")
+ONE_FAST_ONE_SLOW = one_fast_one_slow("1.5s")
 
 
 @pytest.mark.parametrize("command", ["rollback", "resume"])

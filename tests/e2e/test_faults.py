@@ -9,30 +9,20 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.crashes import Release
 from tests.faultproxy import Faults, fault_proxy
+from tests.processes import rollout_command
 
 
 def release_through(proxy: str, folder: Path) -> int:
     """Run `rollout apply` against the proxy in its own process; its exit code."""
     environment = {**os.environ, "ROLLOUT_AWS_READ_TIMEOUT": "0.5"}
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rollout",
-            "apply",
-            "--yes",
-            "-f",
-            str(folder / "rollout.yaml"),
-            "--endpoint-url",
-            proxy,
-        ],
+        rollout_command("apply", folder / "rollout.yaml", proxy, "--yes"),
         env=environment,
         capture_output=True,
         text=True,

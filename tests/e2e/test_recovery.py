@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -22,51 +21,20 @@ from typing import Any
 import pytest
 
 from rollout.sandbox import package
-from tests.crashes import Release
+from tests.crashes import Release, one_fast_one_slow
 from tests.e2e.world import World
+from tests.processes import rollout_command, wait_until
 from tests.support import CliResult, run_cli
 
-TWO_SPEEDS = """\
-version: 1
-name: crash
-regions: [us-east-1]
-targets:
-  - name: api
-    lambda: {function: api, alias: live, code: {zip: v2.zip}}
-    strategy: AllAtOnce
-    alarms: [api-errors]
-  - name: flow
-    stepfunctions: {state_machine: flow, alias: prod, definition: flow.json}
-    strategy: {type: canary, percent: 20, interval: 30s}
-    alarms: [flow-failures]
-alarms: {poll_interval: 0.1s, bake: 0.2s}
-"""
+TWO_SPEEDS = one_fast_one_slow("30s")
 
 
 API_ONLY = TWO_SPEEDS.split("  - name: flow", maxsplit=1)[0]
 
 
-def wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
 def start_apply(release: Release, *more: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rollout",
-            "apply",
-            "--yes",
-            "-f",
-            str(release.plan),
-            "--endpoint-url",
-            release.endpoint,
-            *more,
-        ],
+        rollout_command("apply", release.plan, release.endpoint, "--yes", *more),
         stdin=subprocess.DEVNULL,
         stdout=(release.folder / "apply.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -94,6 +62,21 @@ def api_done_flow_at_canary(release: Release) -> Callable[[], bool]:
         recorded(release, "api").get("status") == "done"
         and recorded(release, "flow").get("step", 0) >= 1
     )
+
+
+def api_release(endpoint: str, folder: Path, plan: str, world: World | None = None) -> Release:
+    """A release of the function `api` alone (to a v2 package), with the plan given."""
+    (folder / "v2.zip").write_bytes(package("v2"))
+    made = Release(world or world_with_api(endpoint), "", folder, endpoint)
+    made.plan.write_text(plan)
+    return made
+
+
+def world_with_api(endpoint: str, region: str = "us-east-1") -> World:
+    world = World(endpoint, region)
+    world.function("api")
+    world.alarm("api-errors")
+    return world
 
 
 @pytest.fixture
@@ -171,17 +154,15 @@ def test_rollback_restores_what_was_recorded_even_if_the_plan_no_longer_names_it
 def test_rollback_of_one_region_leaves_the_record_open_for_the_others(
     aws_endpoint: str, tmp_path: Path
 ) -> None:
-    east, west = World(aws_endpoint, "us-east-1"), World(aws_endpoint, "eu-west-1")
-    for world in (east, west):
-        world.function("api")
-        world.alarm("api-errors")
-    made = Release(east, "", tmp_path, aws_endpoint)
-    (tmp_path / "v2.zip").write_bytes(package("v2"))
-    made.plan.write_text(
+    east, west = world_with_api(aws_endpoint), world_with_api(aws_endpoint, "eu-west-1")
+    made = api_release(
+        aws_endpoint,
+        tmp_path,
         "version: 1\nname: crash\nregions: [us-east-1, eu-west-1]\ntargets:\n"
         "  - name: api\n    lambda: {function: api, alias: live, code: {zip: v2.zip}}\n"
         "    strategy: {type: canary, percent: 10, interval: 30s}\n    alarms: [api-errors]\n"
-        "alarms: {poll_interval: 0.1s, bake: 0.2s}\n"
+        "alarms: {poll_interval: 0.1s, bake: 0.2s}\n",
+        east,
     )
     split = ("1", {"2": Decimal("10.00")})
     kill_when(
@@ -268,18 +249,16 @@ def test_promote_naming_an_unknown_target_is_a_usage_error(release: Release) -> 
 def test_a_promote_sent_during_a_timed_pause_does_not_release_a_later_manual_pause(
     aws_endpoint: str, tmp_path: Path
 ) -> None:
-    world = World(aws_endpoint)
-    world.function("api")
-    world.alarm("api-errors")
-    made = Release(world, "", tmp_path, aws_endpoint)
-    (tmp_path / "v2.zip").write_bytes(package("v2"))
-    made.plan.write_text(
+    made = api_release(
+        aws_endpoint,
+        tmp_path,
         "version: 1\nname: crash\nregions: [us-east-1]\ntargets:\n"
         "  - name: api\n    lambda: {function: api, alias: live, code: {zip: v2.zip}}\n"
         "    strategy:\n      steps:\n        - {weight: 20, pause: 1s}\n"
         "        - {weight: 50, pause: manual}\n        - {weight: 100}\n"
-        "    alarms: [api-errors]\nalarms: {poll_interval: 0.1s}\n"
+        "    alarms: [api-errors]\nalarms: {poll_interval: 0.1s}\n",
     )
+    world = made.world
     process = start_apply(made)
     try:
         wait_until(lambda: world.lambda_routing("api") == ("1", {"2": Decimal("20.00")}))
@@ -304,19 +283,7 @@ def test_a_closed_stdout_does_not_stop_the_rollout(release: Release) -> None:
     release.plan.write_text(TWO_SPEEDS.replace("interval: 30s", "interval: 0.3s"))
     # As in `rollout apply --output json | head -3`.
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rollout",
-            "apply",
-            "--yes",
-            "--output",
-            "json",
-            "-f",
-            str(release.plan),
-            "--endpoint-url",
-            release.endpoint,
-        ],
+        rollout_command("apply", release.plan, release.endpoint, "--yes", "--output", "json"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -338,19 +305,7 @@ def test_a_state_store_that_fails_mid_shift_rolls_traffic_back_from_memory(
     release: Release,
 ) -> None:
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rollout",
-            "apply",
-            "--yes",
-            "--output",
-            "json",
-            "-f",
-            str(release.plan),
-            "--endpoint-url",
-            release.endpoint,
-        ],
+        rollout_command("apply", release.plan, release.endpoint, "--yes", "--output", "json"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -376,9 +331,7 @@ def test_an_alias_on_latest_is_refused_before_anything_is_written(
     world.function("api", alias=None)
     world.lam.create_alias(FunctionName="api", Name="live", FunctionVersion="$LATEST")
     world.alarm("api-errors")
-    made = Release(world, "", tmp_path, aws_endpoint)
-    (tmp_path / "v2.zip").write_bytes(package("v2"))
-    made.plan.write_text(API_ONLY + "alarms: {poll_interval: 0.1s}\n")
+    made = api_release(aws_endpoint, tmp_path, API_ONLY + "alarms: {poll_interval: 0.1s}\n", world)
     sha_before = world.lam.get_function(FunctionName="api")["Configuration"]["CodeSha256"]
 
     result = cli(made, "apply", "--yes")
@@ -404,9 +357,7 @@ def test_a_split_lambda_alias_is_refused_naming_its_routing(
         RoutingConfig={"AdditionalVersionWeights": {"2": 0.7}},
     )
     world.alarm("api-errors")
-    made = Release(world, "", tmp_path, aws_endpoint)
-    (tmp_path / "v2.zip").write_bytes(package("v2"))
-    made.plan.write_text(API_ONLY + "alarms: {poll_interval: 0.1s}\n")
+    made = api_release(aws_endpoint, tmp_path, API_ONLY + "alarms: {poll_interval: 0.1s}\n", world)
 
     result = cli(made, "apply", "--yes")
 
@@ -419,16 +370,14 @@ def test_a_split_lambda_alias_is_refused_naming_its_routing(
 def test_releasing_a_version_that_does_not_exist_fails_before_traffic(
     aws_endpoint: str, tmp_path: Path
 ) -> None:
-    world = World(aws_endpoint)
-    world.function("api")
-    world.alarm("api-errors")
-    made = Release(world, "", tmp_path, aws_endpoint)
-    made.plan.write_text(
-        API_ONLY.replace("{zip: v2.zip}", '{version: "99"}') + "alarms: {poll_interval: 0.1s}\n"
+    made = api_release(
+        aws_endpoint,
+        tmp_path,
+        API_ONLY.replace("{zip: v2.zip}", '{version: "99"}') + "alarms: {poll_interval: 0.1s}\n",
     )
 
     result = cli(made, "apply", "--yes")
 
     assert result.exit_code == 1
     assert "version 99 of api does not exist" in result.stderr
-    assert world.lambda_routing("api") == ("1", {})
+    assert made.world.lambda_routing("api") == ("1", {})

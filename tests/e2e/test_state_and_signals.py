@@ -23,6 +23,7 @@ import pytest
 
 from tests.e2e.test_apply import lambda_plan
 from tests.e2e.world import World
+from tests.processes import rollout_command, wait_until
 from tests.support import run_cli
 
 SLOW_CANARY = "{type: canary, percent: 10, interval: 30s}"
@@ -37,28 +38,11 @@ def target_state(tmp_path: Path) -> dict[str, Any]:
     return state(tmp_path).get("regions", {}).get("us-east-1", {}).get("targets", {}).get("api", {})
 
 
-def wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
 def start_apply(
     plan: Path, endpoint: str, log: Path, stdin: int = subprocess.DEVNULL
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rollout",
-            "apply",
-            "--yes",
-            "-f",
-            str(plan),
-            "--endpoint-url",
-            endpoint,
-        ],
+        rollout_command("apply", plan, endpoint, "--yes"),
         stdin=stdin,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from rollout.engine.alarm_watch import AlarmPolicy
-from rollout.engine.outcome import Outcome
+from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.ports import (
     HookKind,
     HookSpec,
@@ -403,16 +403,18 @@ class FailingJournal:
             raise JournalError("state store: cannot write .rollout/x.json: No space left")
 
 
-def test_a_state_store_failing_mid_shift_rolls_back_from_memory_and_needs_a_human() -> None:
+def release_with_a_store_failing_after(good: int) -> tuple[FakeTarget, RegionResult]:
     clock = FakeClock()
     target = FakeTarget(clock)
     steps = linear.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
-    # published, then before and after the 10% write, then the bake: the 40% write fails.
-    engine, _ = region(
-        clock, [TargetRun("api", target, steps, ("errors",))], journal=FailingJournal(good=9)
-    )
+    run = TargetRun("api", target, steps, ("errors",))
+    engine, _ = region(clock, [run], journal=FailingJournal(good=good))
+    return target, engine.run()
 
-    result = engine.run()
+
+def test_a_state_store_failing_mid_shift_rolls_back_from_memory_and_needs_a_human() -> None:
+    # published, then before and after each write and each bake: a later write fails.
+    target, result = release_with_a_store_failing_after(9)
 
     assert result.outcome is Outcome.NEEDS_HUMAN
     assert target.alias is not None and target.alias.routing == AliasRouting("1")
@@ -421,14 +423,7 @@ def test_a_state_store_failing_mid_shift_rolls_back_from_memory_and_needs_a_huma
 
 
 def test_a_state_store_failing_before_traffic_moved_is_a_failure_before_traffic() -> None:
-    clock = FakeClock()
-    target = FakeTarget(clock)
-    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
-    engine, _ = region(
-        clock, [TargetRun("api", target, steps, ("errors",))], journal=FailingJournal(good=0)
-    )
-
-    result = engine.run()
+    target, result = release_with_a_store_failing_after(0)
 
     assert result.outcome is Outcome.FAILED_BEFORE_TRAFFIC
     assert "state store" in result.message
