@@ -10,6 +10,9 @@ from rollout.state.s3_store import S3StateStore
 from rollout.state.store import LocalStateStore, StateStore
 
 DEFAULT_FOLDER = ".rollout"
+# A store that stops answering must be noticed in seconds: the rollout then rolls back
+# from memory, and a cancelled CI job leaves little time for that.
+STORE_READ_TIMEOUT = 10.0
 
 
 def open_store(loaded: LoadedPlan, endpoint_url: str | None = None) -> StateStore:
@@ -24,8 +27,8 @@ def open_store(loaded: LoadedPlan, endpoint_url: str | None = None) -> StateStor
         )
         session = make_session(access)
         return S3StateStore(
-            client(access, "s3", session),
-            client(access, "dynamodb", session),
+            client(access, "s3", session, read_timeout=STORE_READ_TIMEOUT),
+            client(access, "dynamodb", session, read_timeout=STORE_READ_TIMEOUT),
             bucket=state.bucket,
             prefix=state.prefix or "",
             lock_table=state.lock_table,

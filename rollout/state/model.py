@@ -152,8 +152,11 @@ class LockHolder(BaseModel):
     started_at: datetime = Field(default_factory=utcnow)
     refreshed_at: datetime = Field(default_factory=utcnow)
     ci_url: str | None = None
+    problem: str | None = None  # set when the lock file itself could not be read
 
     def describe(self) -> str:
+        if self.problem is not None:
+            return self.problem
         where = f" ({self.ci_url})" if self.ci_url else ""
         return (
             f"{self.user}@{self.host} pid {self.pid}, rollout {self.rollout_id}, since "

@@ -7,13 +7,25 @@ the rollout that holds it. Buckets and tables are never created here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from rollout.aws.errors import error_code
 from rollout.state.model import LockHolder, Requests, RolloutRecord
-from rollout.state.store import LockHeldError, StateError, holder_is_dead
+from rollout.state.store import (
+    LOCK_ATTEMPTS,
+    RECORD_ADVICE,
+    REQUESTS_ADVICE,
+    LockHeldError,
+    StateError,
+    history_lines,
+    holder_is_dead,
+    parse_document,
+    unreadable_holder,
+)
 
 
 class S3StateStore:
@@ -39,17 +51,30 @@ class S3StateStore:
             return StateError(f"the lock table {self.table!r} does not exist (create it first)")
         return StateError(f"{what} failed: {code}: {exc}")
 
+    @contextmanager
+    def _answering(
+        self, what: str, allowed: Callable[[ClientError], bool] = lambda _e: False
+    ) -> Iterator[None]:
+        """AWS's refusals and silences as StateErrors naming what was asked (`allowed` passes)."""
+        try:
+            yield
+        except ClientError as exc:
+            if allowed(exc):
+                raise
+            raise self._fail(exc, what) from None
+        except BotoCoreError as exc:  # no connection, a timeout: the store did not answer
+            raise StateError(f"{what} failed: {exc}") from None
+
     def _get(self, key: str) -> str | None:
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if error_code(exc) in ("NoSuchKey", "404"):
-                return None
-            raise self._fail(exc, f"reading s3://{self.bucket}/{key} (bucket)") from None
-        return str(body.decode("utf-8"))
+            with self._answering(f"reading s3://{self.bucket}/{key} (bucket)", _missing):
+                body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError:
+            return None
+        return str(body.decode("utf-8", "replace"))
 
     def _put(self, key: str, text: str) -> None:
-        try:
+        with self._answering(f"writing s3://{self.bucket}/{key} (bucket)"):
             self.s3.put_object(
                 Bucket=self.bucket,
                 Key=key,
@@ -57,20 +82,27 @@ class S3StateStore:
                 ContentType="application/json",
                 ServerSideEncryption="AES256",
             )
-        except ClientError as exc:
-            raise self._fail(exc, f"writing s3://{self.bucket}/{key} (bucket)") from None
+
+    def _where(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
 
     def read(self, name: str) -> RolloutRecord | None:
-        text = self._get(self._key(name, "state.json"))
-        return RolloutRecord.model_validate_json(text) if text else None
+        key = self._key(name, "state.json")
+        text = self._get(key)
+        if text is None:
+            return None
+        return parse_document(RolloutRecord, text, self._where(key), RECORD_ADVICE)
 
     def write(self, record: RolloutRecord) -> None:
         # One PUT replaces the object whole: readers never see half a document.
         self._put(self._key(record.plan, "state.json"), record.model_dump_json(indent=2))
 
     def read_requests(self, name: str) -> Requests:
-        text = self._get(self._key(name, "requests.json"))
-        return Requests.model_validate_json(text) if text else Requests()
+        key = self._key(name, "requests.json")
+        text = self._get(key)
+        if text is None:
+            return Requests()
+        return parse_document(Requests, text, self._where(key), REQUESTS_ADVICE)
 
     def write_requests(self, name: str, requests: Requests) -> None:
         self._put(self._key(name, "requests.json"), requests.model_dump_json(indent=2))
@@ -82,42 +114,41 @@ class S3StateStore:
         )
 
     def history(self, name: str) -> list[RolloutRecord]:
-        records = []
-        try:
+        with self._answering("listing the history (bucket)"):
             pages = self.s3.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=self._key(name, "history/")
             )
             keys = sorted(item["Key"] for page in pages for item in page.get("Contents", []))
-        except ClientError as exc:
-            raise self._fail(exc, "listing the history (bucket)") from None
-        for key in keys:
-            text = self._get(key)
-            if text:
-                records.append(RolloutRecord.model_validate_json(text))
-        return records
+        return [
+            record
+            for key in keys
+            if (text := self._get(key)) is not None
+            for record in history_lines(text, self._where(key))
+        ]
 
     # -- the lock --------------------------------------------------------------------------------
 
     def acquire_lock(self, name: str, holder: LockHolder) -> None:
         """A conditional put: succeeds only when no one holds the name."""
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item={
-                    "LockID": {"S": name},
-                    "Holder": {"S": holder.model_dump_json()},
-                    "RolloutID": {"S": holder.rollout_id},
-                },
-                ConditionExpression="attribute_not_exists(LockID)",
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise self._fail(exc, "taking the lock") from None
-            current = self.lock_holder(name)
-            if current is None:
-                return self.acquire_lock(name, holder)
-            raise LockHeldError(current, dead=holder_is_dead(current)) from None
-        return None
+        for _ in range(LOCK_ATTEMPTS):
+            try:
+                with self._answering("taking the lock", _condition_failed):
+                    self.dynamodb.put_item(
+                        TableName=self.table,
+                        Item={
+                            "LockID": {"S": name},
+                            "Holder": {"S": holder.model_dump_json()},
+                            "RolloutID": {"S": holder.rollout_id},
+                        },
+                        ConditionExpression="attribute_not_exists(LockID)",
+                    )
+                return
+            except ClientError:
+                current = self.lock_holder(name)
+                if current is not None:
+                    raise LockHeldError(current, dead=holder_is_dead(current)) from None
+                # Released between our two looks: try again.
+        raise StateError(f"cannot take the lock {name!r} in {self.table!r}: it keeps changing")
 
     def _only_if_ours(self, holder: LockHolder, **values: dict[str, str]) -> dict[str, Any]:
         return {
@@ -128,39 +159,49 @@ class S3StateStore:
     def refresh_lock(self, name: str, holder: LockHolder) -> None:
         """Rewrite the holder record, if the lock is still ours."""
         try:
-            self.dynamodb.update_item(
-                TableName=self.table,
-                Key={"LockID": {"S": name}},
-                UpdateExpression="SET Holder = :holder",
-                **self._only_if_ours(holder, **{":holder": {"S": holder.model_dump_json()}}),
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":  # not ours any more
-                raise self._fail(exc, "refreshing the lock") from None
+            with self._answering("refreshing the lock", _condition_failed):
+                self.dynamodb.update_item(
+                    TableName=self.table,
+                    Key={"LockID": {"S": name}},
+                    UpdateExpression="SET Holder = :holder",
+                    **self._only_if_ours(holder, **{":holder": {"S": holder.model_dump_json()}}),
+                )
+        except ClientError:  # not ours any more
+            return
 
     def release_lock(self, name: str, holder: LockHolder) -> None:
         """Delete the lock, if it is still ours."""
         try:
-            self.dynamodb.delete_item(
-                TableName=self.table, Key={"LockID": {"S": name}}, **self._only_if_ours(holder)
-            )
-        except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise self._fail(exc, "releasing the lock") from None
+            with self._answering("releasing the lock", _condition_failed):
+                self.dynamodb.delete_item(
+                    TableName=self.table, Key={"LockID": {"S": name}}, **self._only_if_ours(holder)
+                )
+        except ClientError:  # not ours any more
+            return
 
     def lock_holder(self, name: str) -> LockHolder | None:
-        try:
+        with self._answering("reading the lock"):
             item = self.dynamodb.get_item(
                 TableName=self.table, Key={"LockID": {"S": name}}, ConsistentRead=True
             ).get("Item")
-        except ClientError as exc:
-            raise self._fail(exc, "reading the lock") from None
-        return LockHolder.model_validate_json(item["Holder"]["S"]) if item else None
+        if not item:
+            return None
+        text = str(item.get("Holder", {}).get("S", ""))
+        try:
+            return LockHolder.model_validate_json(text)
+        except ValueError:
+            return unreadable_holder(f"{self.table}/{name}", text)
 
     def break_lock(self, name: str) -> LockHolder | None:
         holder = self.lock_holder(name)
-        try:
+        with self._answering("breaking the lock"):
             self.dynamodb.delete_item(TableName=self.table, Key={"LockID": {"S": name}})
-        except ClientError as exc:
-            raise self._fail(exc, "breaking the lock") from None
         return holder
+
+
+def _missing(exc: ClientError) -> bool:
+    return error_code(exc) in ("NoSuchKey", "404")
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return error_code(exc) == "ConditionalCheckFailedException"

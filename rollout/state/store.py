@@ -11,14 +11,64 @@ import contextlib
 import os
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from rollout.state.model import LockHolder, Requests, RolloutRecord
+
+Document = TypeVar("Document", bound=BaseModel)
+LOCK_ATTEMPTS = 3
+
+# What to do about a damaged file, by what it holds.
+RECORD_ADVICE = (
+    "check the aliases with `rollout status`, then move the file aside (finished rollouts "
+    "are kept in the history)"
+)
+REQUESTS_ADVICE = "remove it: it only holds abort and promote requests to a running rollout"
+HISTORY_ADVICE = "remove that line or move the file aside: it only lists past rollouts"
 
 
 class StateError(Exception):
     """The state store cannot be read or written; str() says where and why."""
+
+
+def parse_document(model: type[Document], text: str, where: str, advice: str) -> Document:
+    """A stored document, or a StateError naming it and what to do: never a parser's traceback."""
+    if not text.strip():
+        raise StateError(f"{where} is empty (truncated?): {advice}")
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        detail = first["msg"] if first["type"] == "json_invalid" else "not a rollout document"
+        raise StateError(
+            f"{where} is not readable ({detail}; truncated or edited?): {advice}"
+        ) from None
+
+
+def history_lines(text: str, where: str) -> Iterator[RolloutRecord]:
+    """The records of a history file, one per line; a damaged line is named by its number."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield parse_document(RolloutRecord, line, f"line {number} of {where}", HISTORY_ADVICE)
+
+
+def unreadable_holder(where: str, text: str) -> LockHolder:
+    """The holder of a lock file that cannot be read: unknown, and breakable on purpose."""
+    why = "empty" if not text.strip() else "unreadable"
+    return LockHolder(
+        user="?",
+        host="?",
+        pid=0,
+        rollout_id="?",
+        problem=(
+            f"the lock file {where} is {why}: a process may have died while taking the lock; "
+            "`rollout unlock --force` breaks it"
+        ),
+    )
 
 
 class LockHeldError(Exception):
@@ -47,8 +97,17 @@ class StateStore(Protocol):
     def break_lock(self, name: str) -> LockHolder | None: ...
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old or the new file, never half of one."""
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn an OS failure (no folder, read-only, disk full) into a StateError naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        raise StateError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _private_copy(path: Path, text: str) -> Path:
+    """`text` in a new private file beside `path`, flushed to disk; its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -57,15 +116,44 @@ def _atomic_write(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
+    return Path(temporary)
+
+
+def _sync_folder(folder: Path) -> None:
+    directory = os.open(folder, os.O_RDONLY)
     try:
-        os.fsync(directory)  # the rename itself must survive a crash too
+        os.fsync(directory)  # the rename or link itself must survive a crash too
     finally:
         os.close(directory)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old or the new file, never half of one."""
+    with _writing(path):
+        temporary = _private_copy(path, text)
+        try:
+            temporary.replace(path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        _sync_folder(path.parent)
+
+
+def _create_whole(path: Path, text: str) -> bool:
+    """Create `path` holding `text`, whole or not at all; False when it exists already."""
+    with _writing(path):
+        temporary = _private_copy(path, text)
+        try:
+            os.link(temporary, path)  # fails if the path exists: a lock taken, never half-written
+        except FileExistsError:
+            return False
+        finally:
+            temporary.unlink(missing_ok=True)
+        _sync_folder(path.parent)
+    return True
 
 
 def holder_is_dead(holder: LockHolder) -> bool:
@@ -98,13 +186,18 @@ class LocalStateStore:
             return path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError:
+            return "\x00"  # not text: the parser names the file
         except OSError as exc:
             raise StateError(f"cannot read {path}: {exc.strerror}") from None
 
     def read(self, name: str) -> RolloutRecord | None:
         """The current (or last) rollout of `name`."""
-        text = self._read_text(self._path(name, ".json"))
-        return RolloutRecord.model_validate_json(text) if text else None
+        path = self._path(name, ".json")
+        text = self._read_text(path)
+        return (
+            None if text is None else parse_document(RolloutRecord, text, str(path), RECORD_ADVICE)
+        )
 
     def write(self, record: RolloutRecord) -> None:
         """Replace the rollout's document atomically."""
@@ -112,8 +205,11 @@ class LocalStateStore:
 
     def read_requests(self, name: str) -> Requests:
         """Requests made by other commands to the running rollout."""
-        text = self._read_text(self._path(name, ".requests.json"))
-        return Requests.model_validate_json(text) if text else Requests()
+        path = self._path(name, ".requests.json")
+        text = self._read_text(path)
+        if text is None:
+            return Requests()
+        return parse_document(Requests, text, str(path), REQUESTS_ADVICE)
 
     def write_requests(self, name: str, requests: Requests) -> None:
         _atomic_write(self._path(name, ".requests.json"), requests.model_dump_json(indent=2))
@@ -121,36 +217,32 @@ class LocalStateStore:
     def append_history(self, record: RolloutRecord) -> None:
         """Add a finished rollout to the name's history."""
         path = self._path(record.plan, ".history.jsonl")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(record.model_dump_json() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        path.chmod(0o600)
+        with _writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(record.model_dump_json() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            path.chmod(0o600)
 
     def history(self, name: str) -> list[RolloutRecord]:
         """Every finished rollout of `name`, oldest first."""
-        text = self._read_text(self._path(name, ".history.jsonl")) or ""
-        return [RolloutRecord.model_validate_json(line) for line in text.splitlines() if line]
+        path = self._path(name, ".history.jsonl")
+        return list(history_lines(self._read_text(path) or "", str(path)))
 
     # -- the lock --------------------------------------------------------------------------------
 
     def acquire_lock(self, name: str, holder: LockHolder) -> None:
         """Take the lock, or raise LockHeldError naming its holder."""
         path = self._path(name, ".lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except FileExistsError:
+        for _ in range(LOCK_ATTEMPTS):
+            if _create_whole(path, holder.model_dump_json()):
+                return
             current = self.lock_holder(name)
-            if current is None:  # released between our two looks
-                return self.acquire_lock(name, holder)
-            raise LockHeldError(current, dead=holder_is_dead(current)) from None
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(holder.model_dump_json())
-            handle.flush()
-            os.fsync(handle.fileno())
-        return None
+            if current is not None:
+                raise LockHeldError(current, dead=holder_is_dead(current))
+            # Released between our two looks: try again.
+        raise StateError(f"cannot take the lock {path}: it keeps appearing and disappearing")
 
     def refresh_lock(self, name: str, holder: LockHolder) -> None:
         """Show the holder is alive (local locks are judged by pid; kept for the record)."""
@@ -162,21 +254,22 @@ class LocalStateStore:
         """Give the lock back, if it is still ours."""
         current = self.lock_holder(name)
         if current is not None and current.rollout_id == holder.rollout_id:
-            with contextlib.suppress(FileNotFoundError):
+            with _writing(self._path(name, ".lock")), contextlib.suppress(FileNotFoundError):
                 self._path(name, ".lock").unlink()
 
     def lock_holder(self, name: str) -> LockHolder | None:
-        text = self._read_text(self._path(name, ".lock"))
-        if not text:
+        path = self._path(name, ".lock")
+        text = self._read_text(path)
+        if text is None:
             return None
         try:
             return LockHolder.model_validate_json(text)
         except ValueError:
-            return LockHolder(user="?", host="?", pid=0, rollout_id="unreadable lock file")
+            return unreadable_holder(str(path), text)
 
     def break_lock(self, name: str) -> LockHolder | None:
         """Remove the lock whoever holds it; return who did."""
         holder = self.lock_holder(name)
-        with contextlib.suppress(FileNotFoundError):
+        with _writing(self._path(name, ".lock")), contextlib.suppress(FileNotFoundError):
             self._path(name, ".lock").unlink()
         return holder

@@ -11,7 +11,7 @@ import pytest
 
 from rollout.state.model import LockHolder
 from rollout.state.s3_store import S3StateStore
-from rollout.state.store import LockHeldError
+from rollout.state.store import LockHeldError, StateError
 from tests.e2e.test_apply import lambda_plan
 from tests.e2e.test_state_and_signals import start_apply, wait_until
 from tests.e2e.world import World
@@ -92,3 +92,67 @@ def test_a_missing_state_bucket_is_a_clear_error(aws_endpoint: str, tmp_path: Pa
     assert result.exit_code == 1
     assert "does not exist (create it first)" in result.stderr
     assert world.versions("api") == ["1"]
+
+
+def test_an_apply_that_fails_before_traffic_on_a_missing_bucket_releases_its_lock(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=aws_endpoint)
+    dynamodb.create_table(
+        TableName="rollout-locks",
+        KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    world = World(aws_endpoint)
+    world.function("api")
+    world.alarm("api-errors")
+    plan = lambda_plan(tmp_path, "AllAtOnce")
+    plan.write_text(plan.read_text() + STATE)
+
+    result = run_cli(["apply", "--yes", "-f", str(plan), "--endpoint-url", aws_endpoint])
+
+    assert result.exit_code == 1
+    assert "the state bucket 'rollout-state' does not exist" in result.stderr
+    assert dynamodb.scan(TableName="rollout-locks")["Items"] == []
+
+
+def test_a_damaged_document_in_the_bucket_is_one_error_naming_its_key(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    store = shared(aws_endpoint)
+    store.s3.put_object(Bucket="rollout-state", Key="teams/a/e2e/state.json", Body=b'{"id": "x"')
+    plan = lambda_plan(tmp_path, "AllAtOnce")
+    plan.write_text(plan.read_text() + STATE)
+
+    result = run_cli(["status", "-f", str(plan), "--endpoint-url", aws_endpoint])
+
+    assert result.exit_code == 1
+    assert "s3://rollout-state/teams/a/e2e/state.json is not readable" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_store_that_does_not_answer_is_a_state_error(tmp_path: Path) -> None:
+    silent = "http://127.0.0.1:9"  # nothing listens: connection refused
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=silent)
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=silent)
+    store = S3StateStore(s3, dynamodb, bucket="b", prefix="", lock_table="t")
+
+    with pytest.raises(StateError, match=r"reading s3://b/orders/state.json .* failed: Could not"):
+        store.read("orders")
+    with pytest.raises(StateError, match="reading the lock failed"):
+        store.lock_holder("orders")
+
+
+def test_unlock_shows_and_breaks_an_empty_lock_file(tmp_path: Path) -> None:
+    plan = lambda_plan(tmp_path, "AllAtOnce")
+    (tmp_path / ".rollout").mkdir()
+    (tmp_path / ".rollout" / "e2e.lock").write_text("")
+
+    shown = run_cli(["unlock", "-f", str(plan)])
+    broken = run_cli(["unlock", "--force", "-f", str(plan)])
+
+    assert shown.exit_code == 1
+    assert "is empty: a process may have died while taking the lock" in shown.stderr
+    assert broken.exit_code == 0 and "lock broken" in broken.stdout
+    assert not (tmp_path / ".rollout" / "e2e.lock").exists()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rollout.state.model import LockHolder, Requests, RolloutRecord, RolloutStatus
-from rollout.state.store import LocalStateStore, LockHeldError
+from rollout.state.store import LocalStateStore, LockHeldError, StateError
 
 
 def holder(rollout_id: str, pid: int | None = None) -> LockHolder:
@@ -71,3 +71,79 @@ def test_history_keeps_every_finished_rollout(tmp_path: Path) -> None:
     for n in range(3):
         store.append_history(RolloutRecord(id=f"r{n}", plan="orders", plan_hash="h"))
     assert [r.id for r in store.history("orders")] == ["r0", "r1", "r2"]
+
+
+@pytest.mark.parametrize(
+    ("leaf", "content", "said"),
+    [
+        ("orders.json", "", "is empty (truncated?)"),
+        ("orders.json", '{"id": "abc", "plan": "ord', "is not readable (Invalid JSON"),
+        ("orders.json", '{"unexpected": true}', "is not readable (not a rollout document"),
+        ("orders.json", "\udcff", "is not readable"),
+        ("orders.requests.json", "{", "it only holds abort and promote requests"),
+    ],
+)
+def test_a_damaged_state_file_is_one_error_naming_it_and_what_to_do(
+    tmp_path: Path, leaf: str, content: str, said: str
+) -> None:
+    store = LocalStateStore(tmp_path)
+    (tmp_path / leaf).write_bytes(content.encode("utf-8", "surrogateescape"))
+
+    with pytest.raises(StateError) as raised:
+        store.read_requests("orders") if "requests" in leaf else store.read("orders")
+
+    message = str(raised.value)
+    assert str(tmp_path / leaf) in message and said in message
+    assert "\n" not in message
+
+
+def test_a_damaged_history_line_is_named_by_its_number(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    store.append_history(RolloutRecord(id="r0", plan="orders", plan_hash="h"))
+    with (tmp_path / "orders.history.jsonl").open("a") as history:
+        history.write('{"id": "r1", "pla\n')
+
+    with pytest.raises(StateError, match=r"line 2 of .*orders.history.jsonl.*remove that line"):
+        store.history("orders")
+
+
+@pytest.mark.parametrize("content", ["", "{half a holder"])
+def test_an_empty_or_damaged_lock_file_is_held_by_an_unknown_holder_and_breakable(
+    tmp_path: Path, content: str
+) -> None:
+    store = LocalStateStore(tmp_path)
+    (tmp_path / "orders.lock").write_text(content)
+
+    with pytest.raises(LockHeldError) as raised:  # not RecursionError
+        store.acquire_lock("orders", holder("next"))
+
+    assert "a process may have died while taking the lock" in str(raised.value)
+    assert "rollout unlock --force" in str(raised.value) and not raised.value.dead
+    store.break_lock("orders")
+    store.acquire_lock("orders", holder("next"))
+    assert store.lock_holder("orders").rollout_id == "next"  # type: ignore[union-attr]
+
+
+def test_a_lock_is_never_seen_half_written(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    store.acquire_lock("orders", holder("first"))
+    # Created whole, through a private file linked into place: no temporary file is left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.lock"]
+    assert (tmp_path / "orders.lock").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_state_folder_that_cannot_be_written_is_a_state_error_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "state"
+    blocked.write_text("a file where the folder should be")
+    store = LocalStateStore(blocked)
+
+    for write in (
+        lambda: store.write(RolloutRecord(id="a", plan="orders", plan_hash="h")),
+        lambda: store.write_requests("orders", Requests()),
+        lambda: store.append_history(RolloutRecord(id="a", plan="orders", plan_hash="h")),
+        lambda: store.acquire_lock("orders", holder("a")),
+    ):
+        with pytest.raises(StateError, match=r"cannot write .*state/orders"):
+            write()
