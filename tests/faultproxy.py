@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Faults:
     stall: float = 0.0
     stall_seconds: float = 2.0
     seed: int = 0
+    # Set while the tests want the state store gone: S3 and DynamoDB answer 503, others pass.
+    store_down: threading.Event = field(default_factory=threading.Event)
     counts: dict[str, int] = field(default_factory=dict)
     _random: random.Random = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -50,6 +53,17 @@ class Faults:
             return fault
 
 
+STORE_SERVICES = ("s3", "dynamodb")
+
+
+def _service(headers: Any) -> str:
+    """The AWS service a signed request is for: the credential scope's fourth part."""
+    # Authorization: AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...
+    scope = (headers.get("Authorization") or "").split("Credential=", 1)[-1].split(",", 1)[0]
+    parts = scope.split("/")
+    return parts[3] if len(parts) >= 5 else ""
+
+
 def _handler(upstream: str, faults: Faults) -> type[http.server.BaseHTTPRequestHandler]:
     target = urllib.parse.urlsplit(upstream)
 
@@ -67,6 +81,8 @@ def _handler(upstream: str, faults: Faults) -> type[http.server.BaseHTTPRequestH
         def _forward_or_fail(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if faults.store_down.is_set() and _service(self.headers) in STORE_SERVICES:
+                return self._unavailable()
             fault = faults.choose()
             if fault == "throttle":
                 return self._throttle()
@@ -109,6 +125,14 @@ def _handler(upstream: str, faults: Faults) -> type[http.server.BaseHTTPRequestH
                 return self._answer(400, body, {"Content-Type": "text/xml"})
             body = b"<Error><Code>SlowDown</Code><Message>Reduce your rate</Message></Error>"
             return self._answer(503, body, {"Content-Type": "application/xml"})  # S3
+
+        def _unavailable(self) -> None:
+            """The state store is gone: 503 in S3's or DynamoDB's own words."""
+            if "X-Amz-Target" in self.headers:
+                body = b'{"__type": "ServiceUnavailable", "message": "Service unavailable"}'
+                return self._answer(503, body, {"Content-Type": "application/x-amz-json-1.0"})
+            body = b"<Error><Code>ServiceUnavailable</Code><Message>Gone</Message></Error>"
+            return self._answer(503, body, {"Content-Type": "application/xml"})
 
         def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
             self.send_response(status)

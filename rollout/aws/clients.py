@@ -53,11 +53,14 @@ def client(
     service: str,
     session: boto3.Session | None = None,
     read_timeout: float | None = None,
+    max_attempts: int | None = None,
 ) -> Any:
     """A client for `service` in the access's region, with retries and the endpoint override."""
     session = session or make_session(access)
     config = RETRIES
     if read_timeout is not None:
         # A synchronous Lambda hook may run for minutes; the call must wait as long.
-        config = RETRIES.merge(Config(read_timeout=read_timeout))
+        config = config.merge(Config(read_timeout=read_timeout))
+    if max_attempts is not None:
+        config = config.merge(Config(retries={"mode": "adaptive", "max_attempts": max_attempts}))
     return session.client(service, endpoint_url=access.endpoint_url, config=config)

@@ -13,6 +13,7 @@ DEFAULT_FOLDER = ".rollout"
 # A store that stops answering must be noticed in seconds: the rollout then rolls back
 # from memory, and a cancelled CI job leaves little time for that.
 STORE_READ_TIMEOUT = 10.0
+STORE_ATTEMPTS = 3
 
 
 def open_store(loaded: LoadedPlan, endpoint_url: str | None = None) -> StateStore:
@@ -27,8 +28,8 @@ def open_store(loaded: LoadedPlan, endpoint_url: str | None = None) -> StateStor
         )
         session = make_session(access)
         return S3StateStore(
-            client(access, "s3", session, read_timeout=STORE_READ_TIMEOUT),
-            client(access, "dynamodb", session, read_timeout=STORE_READ_TIMEOUT),
+            client(access, "s3", session, STORE_READ_TIMEOUT, STORE_ATTEMPTS),
+            client(access, "dynamodb", session, STORE_READ_TIMEOUT, STORE_ATTEMPTS),
             bucket=state.bucket,
             prefix=state.prefix or "",
             lock_table=state.lock_table,

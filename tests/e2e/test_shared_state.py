@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from rollout.state.model import LockHolder
 from rollout.state.s3_store import S3StateStore
 from rollout.state.store import LockHeldError, StateError
 from tests.e2e.test_apply import lambda_plan
-from tests.e2e.test_state_and_signals import start_apply, wait_until
+from tests.e2e.test_state_and_signals import start_apply
 from tests.e2e.world import World
+from tests.faultproxy import Faults, fault_proxy
+from tests.processes import rollout_command, wait_until
 from tests.support import run_cli
 
 STATE = "state: {backend: s3, bucket: rollout-state, lock_table: rollout-locks, prefix: teams/a}\n"
@@ -156,3 +162,50 @@ def test_unlock_shows_and_breaks_an_empty_lock_file(tmp_path: Path) -> None:
     assert "is empty: a process may have died while taking the lock" in shown.stderr
     assert broken.exit_code == 0 and "lock broken" in broken.stdout
     assert not (tmp_path / ".rollout" / "e2e.lock").exists()
+
+
+def test_s3_and_dynamodb_going_away_mid_shift_roll_traffic_back_from_memory(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    store = shared(aws_endpoint)
+    world = World(aws_endpoint)
+    world.function("api")
+    world.alarm("api-errors")
+    plan = lambda_plan(tmp_path, "{type: canary, percent: 10, interval: 30s}")
+    plan.write_text(plan.read_text() + STATE)
+    faults = Faults()
+    with fault_proxy(aws_endpoint, faults) as proxy:
+        process = subprocess.Popen(
+            rollout_command("apply", plan, proxy, "--yes", "--output", "json"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        wait_until(lambda: world.lambda_routing("api") == ("1", {"2": Decimal("10.00")}))
+        wait_until(lambda: store.read("e2e").regions["us-east-1"].targets["api"].step >= 1)  # type: ignore[union-attr]
+        faults.store_down.set()
+        out, errors = process.communicate(timeout=120)
+
+    finished = json.loads(out.decode().splitlines()[-1])
+    assert process.returncode == 4, errors.decode()
+    assert finished["event"] == "rollout_finished" and finished["exit_code"] == 4
+    assert "state store" in finished["message"] and "alias_restored" in out.decode()
+    assert world.lambda_routing("api") == ("1", {})
+    assert faults.counts  # the proxy carried the release
+
+
+def test_the_fault_proxy_can_take_the_state_store_away_and_leave_the_rest(
+    aws_endpoint: str,
+) -> None:
+    shared(aws_endpoint)
+    World(aws_endpoint).function("api")
+    faults = Faults()
+    with fault_proxy(aws_endpoint, faults) as proxy:
+        faults.store_down.set()
+        through = shared(proxy, create=False)
+        lam = boto3.client("lambda", region_name="us-east-1", endpoint_url=proxy)
+
+        assert lam.get_alias(FunctionName="api", Name="live")["FunctionVersion"] == "1"
+        with pytest.raises(ClientError, match="ServiceUnavailable"):
+            through.s3.put_object(Bucket="rollout-state", Key="x", Body=b"x")
+        with pytest.raises(ClientError, match="ServiceUnavailable"):
+            through.dynamodb.describe_table(TableName="rollout-locks")
