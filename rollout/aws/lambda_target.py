@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rollout.aws.errors import aws_call, call, call_unless_missing
-from rollout.aws.pacing import RequestPacer
+from rollout.aws.pacing import Pacer
 from rollout.engine.ports import PublishedVersion, Release, TargetError
 from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
 
@@ -49,7 +49,7 @@ class LambdaTargetAdapter:
     def __init__(
         self,
         lambda_client: Any,
-        pacer: RequestPacer,
+        pacer: Pacer,
         *,
         function: str,
         alias: str,
@@ -76,7 +76,7 @@ class LambdaTargetAdapter:
     def _call(
         self, operation: str, method: str, *, alias_write: bool = False, **arguments: Any
     ) -> Any:
-        self.pacer.acquire()
+        self.pacer.acquire(operation)
         return call(
             self.client, self.resource, operation, method, alias_write=alias_write, **arguments
         )
@@ -90,7 +90,7 @@ class LambdaTargetAdapter:
 
     def read_alias(self) -> AliasState | None:
         """The alias as Lambda reports it, or None."""
-        self.pacer.acquire()
+        self.pacer.acquire("GetAlias")
         got = call_unless_missing(
             self.client,
             self.resource,
@@ -122,7 +122,7 @@ class LambdaTargetAdapter:
 
     def _check_version_exists(self, version: str) -> None:
         """A version to release must exist before any alias moves towards it."""
-        self.pacer.acquire()
+        self.pacer.acquire("GetFunction")
         found = call_unless_missing(
             self.client,
             self.resource,

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from rollout.aws.errors import aws_call, call, call_unless_missing
-from rollout.aws.pacing import RequestPacer
+from rollout.aws.pacing import Pacer
 from rollout.engine.ports import PublishedVersion, Release, TargetError
 from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
 from rollout.plan.placeholders import UnresolvedPlaceholderError, render
@@ -28,7 +28,7 @@ class StepFunctionsTargetAdapter:
         self,
         sfn_client: Any,
         sts_client: Any,
-        pacer: RequestPacer,
+        pacer: Pacer,
         *,
         state_machine: str,
         alias: str,
@@ -74,8 +74,8 @@ class StepFunctionsTargetAdapter:
     def _write(
         self, operation: str, method: str, *, alias_write: bool = False, **arguments: Any
     ) -> Any:
-        # Step Functions' version and alias writes refill slowly; pace them.
-        self.pacer.acquire()
+        # Step Functions' version and alias APIs refill slowly, each its own bucket: pace them.
+        self.pacer.acquire(operation)
         return call(
             self.client, self.resource, operation, method, alias_write=alias_write, **arguments
         )
@@ -89,6 +89,7 @@ class StepFunctionsTargetAdapter:
 
     def read_alias(self) -> AliasState | None:
         """The alias as Step Functions reports it, or None."""
+        self.pacer.acquire("DescribeStateMachineAlias")
         got = call_unless_missing(
             self.client,
             self.resource,

@@ -16,7 +16,7 @@ from typing import Any
 from rollout.aws.alarms import CloudWatchAlarms
 from rollout.aws.clients import AwsAccess, client
 from rollout.aws.lambda_target import LambdaCodeSource, LambdaTargetAdapter
-from rollout.aws.pacing import RequestPacer
+from rollout.aws.pacing import ServicePacer
 from rollout.aws.stepfunctions_target import StepFunctionsTargetAdapter
 from rollout.engine import events as ev
 from rollout.engine.ports import Clock, Journal, NullJournal, TargetAdapter
@@ -74,7 +74,7 @@ class RegionBuild:
             external_id=plan.aws.external_id,
         )
         self._clients: dict[str, Any] = {}
-        self._pacers: dict[str, RequestPacer] = {}
+        self._pacers: dict[str, ServicePacer] = {}
 
     @property
     def base_dir(self) -> Path:
@@ -86,10 +86,10 @@ class RegionBuild:
             self._clients[service] = client(self.access, service)
         return self._clients[service]
 
-    def pacer(self, service: str) -> RequestPacer:
-        """One pacer per service for this region, shared by its targets."""
+    def pacer(self, service: str) -> ServicePacer:
+        """One set of buckets per service for this region, shared by its targets."""
         if service not in self._pacers:
-            self._pacers[service] = RequestPacer.for_service(service, self.clock)
+            self._pacers[service] = ServicePacer(service, self.clock)
         return self._pacers[service]
 
     def alarms(self) -> CloudWatchAlarms:

@@ -4,34 +4,67 @@ from __future__ import annotations
 
 import threading
 
-from rollout.aws.pacing import RequestPacer
+import pytest
+
+from rollout.aws.pacing import RequestPacer, ServicePacer
 from tests.aws.helpers import FakeClock
 
 
-def test_lambda_pace_allows_a_burst_of_15_then_15_a_second() -> None:
+def test_lambda_pace_allows_a_burst_of_15_then_15_a_second_for_every_api_together() -> None:
     clock = FakeClock()
-    pacer = RequestPacer.for_service("lambda", clock)
-    for _ in range(15):
-        pacer.acquire()
+    pacer = ServicePacer("lambda", clock)
+    for operation in ["GetAlias", "UpdateAlias", "PublishVersion"] * 5:
+        pacer.acquire(operation)
     assert clock.time == 0.0
     for _ in range(15):
-        pacer.acquire()
-    assert clock.time >= 1.0 - 1e-9
-    assert clock.time <= 1.01
+        pacer.acquire("UpdateAlias")
+    assert clock.time == pytest.approx(1.0, abs=0.01)
 
 
-def test_stepfunctions_pace_refills_one_a_second_after_a_burst_of_5() -> None:
+def test_restoring_twelve_state_machine_aliases_waits_for_no_token() -> None:
+    # Each alias is read, then written: two APIs, each with a bucket of its own.
     clock = FakeClock()
-    pacer = RequestPacer.for_service("stepfunctions", clock)
-    for _ in range(10):
-        pacer.acquire()
-    assert clock.time >= 5.0 - 1e-9
-    assert clock.time <= 5.01
+    pacer = ServicePacer("stepfunctions", clock)
+    for _ in range(12):
+        pacer.acquire("DescribeStateMachineAlias")
+        pacer.acquire("UpdateStateMachineAlias")
+    assert clock.time == 0.0
 
 
-def test_an_idle_bucket_refills_only_up_to_its_burst() -> None:
+def test_a_step_functions_bucket_of_100_then_refills_one_a_second() -> None:
     clock = FakeClock()
-    pacer = RequestPacer.for_service("stepfunctions", clock)
+    pacer = ServicePacer("stepfunctions", clock)
+    for _ in range(100):
+        pacer.acquire("UpdateStateMachineAlias")
+    assert clock.time == 0.0
+    pacer.acquire("UpdateStateMachineAlias")
+    assert clock.time == pytest.approx(1.0)
+    pacer.acquire("PublishStateMachineVersion")  # another API: another, full bucket
+    pacer.acquire("DescribeStateMachineAlias")
+    assert clock.time == pytest.approx(1.0)
+
+
+def test_describe_state_machine_alias_has_a_bucket_of_200() -> None:
+    clock = FakeClock()
+    pacer = ServicePacer("stepfunctions", clock)
+    for _ in range(200):
+        pacer.acquire("DescribeStateMachineAlias")
+    assert clock.time == 0.0
+    pacer.acquire("DescribeStateMachineAlias")
+    assert clock.time == pytest.approx(1.0)
+
+
+def test_apis_without_a_known_limit_are_not_paced() -> None:
+    clock = FakeClock()
+    for _ in range(500):
+        ServicePacer("stepfunctions", clock).acquire("DescribeStateMachine")
+        ServicePacer("cloudwatch", clock).acquire("DescribeAlarms")
+    assert clock.time == 0.0
+
+
+def test_an_idle_bucket_refills_only_up_to_its_size() -> None:
+    clock = FakeClock()
+    pacer = RequestPacer(clock, rate=1.0, burst=5.0)
     clock.sleep(3600)
     for _ in range(6):
         pacer.acquire()
