@@ -172,51 +172,60 @@ def _usage_errors() -> tuple[type[Exception], ...]:
     return (UnknownTargetError, TargetFilterError)
 
 
+def explain_error(exc: Exception) -> tuple[list[str], ExitCode] | None:
+    """What to tell the user about a known error, and the exit code; None for a bug."""
+    from rollout.plan.errors import PlanInvalidError
+
+    if isinstance(exc, PlanInvalidError):
+        count = len(exc.errors)
+        lines = [f"error: {error}" for error in exc.errors]
+        return [*lines, f"{count} error{'s' if count > 1 else ''} in the plan"], ExitCode.ERROR
+    if isinstance(exc, _lock_held_error()):
+        if getattr(exc, "dead", False):
+            advice = "`rollout rollback` or `rollout resume` take such a lock over"
+        else:
+            advice = "wait for it, or break a stale lock with `rollout unlock --force`"
+        return [f"error: {exc}", advice], ExitCode.NEEDS_HUMAN
+    if isinstance(exc, _state_error()):
+        text = str(exc)
+        return [f"error: {text if text.startswith('state store') else f'state store: {text}'}"], (
+            ExitCode.ERROR
+        )
+    if isinstance(exc, _aws_errors()):
+        # Outside a release's own handling (status, plan, rollback's reads): nothing moved.
+        hint = getattr(exc, "hint", None)
+        return [f"error: {exc}", *([f"hint: {hint}"] if hint else [])], ExitCode.ERROR
+    return None
+
+
 def handle_errors(function: F) -> F:
     """Turn known errors into one-line messages and exit codes; tracebacks only with --debug."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from rollout.plan.errors import PlanInvalidError
-
         context = click.get_current_context()
         try:
             code = function(*args, **kwargs)
-        except PlanInvalidError as exc:
-            for error in exc.errors:
-                click.echo(f"error: {error}", err=True)
-            count = len(exc.errors)
-            click.echo(f"{count} error{'s' if count > 1 else ''} in the plan", err=True)
-            code = ExitCode.ERROR
-        except _lock_held_error() as exc:
-            click.echo(f"error: {exc}", err=True)
-            if getattr(exc, "dead", False):
-                click.echo("`rollout rollback` or `rollout resume` take such a lock over", err=True)
-            else:
-                click.echo(
-                    "wait for it, or break a stale lock with `rollout unlock --force`", err=True
-                )
-            code = ExitCode.NEEDS_HUMAN
-        except _state_error() as exc:
-            click.echo(f"error: state store: {exc}", err=True)
-            code = ExitCode.ERROR
         except _usage_errors() as exc:
             raise click.UsageError(str(exc)) from None
-        except _aws_errors() as exc:
-            # Outside a release's own handling (status, plan, rollback's reads): nothing moved.
-            click.echo(f"error: {exc}", err=True)
-            code = ExitCode.ERROR
         except NotImplementedYetError as exc:
             click.echo(f"rollout {context.info_name}: not implemented yet ({exc})", err=True)
             code = ExitCode.ERROR
         except click.ClickException:
             raise
         except Exception as exc:
-            if context.find_root().params.get("debug"):
+            explained = explain_error(exc)
+            if explained is None and context.find_root().params.get("debug"):
                 raise
-            click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
-            click.echo("run again with `rollout --debug ...` for the traceback", err=True)
-            code = ExitCode.ERROR
+            lines, code = explained or (
+                [
+                    f"error: internal error: {type(exc).__name__}: {exc}",
+                    "run again with `rollout --debug ...` for the traceback",
+                ],
+                ExitCode.ERROR,
+            )
+            for line in lines:
+                click.echo(line, err=True)
         context.exit(int(code))
 
     return wrapper  # type: ignore[return-value]

@@ -31,6 +31,8 @@ class Faults:
     seed: int = 0
     # Set while the tests want the state store gone: S3 and DynamoDB answer 503, others pass.
     store_down: threading.Event = field(default_factory=threading.Event)
+    # Set to answer every STS call as AWS does once temporary credentials have expired.
+    expired_token: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     _random: random.Random = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -83,6 +85,13 @@ def _handler(upstream: str, faults: Faults) -> type[http.server.BaseHTTPRequestH
             body = self.rfile.read(length) if length else b""
             if faults.store_down.is_set() and _service(self.headers) in STORE_SERVICES:
                 return self._unavailable()
+            if faults.expired_token and _service(self.headers) == "sts":
+                body = (
+                    b"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code>"
+                    b"<Message>The security token included in the request is expired</Message>"
+                    b"</Error></ErrorResponse>"
+                )
+                return self._answer(403, body, {"Content-Type": "text/xml"})
             fault = faults.choose()
             if fault == "throttle":
                 return self._throttle()

@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from rollout.aws.errors import config_error
+
 BATCH = 100  # DescribeAlarms takes at most 100 names
 
 
@@ -52,15 +54,18 @@ class CloudWatchAlarms:
                 CloudWatchAlarms.total_calls += 1
             try:
                 page = self.client.describe_alarms(**arguments)
-            except ClientError as exc:
+            except (ClientError, BotoCoreError) as exc:
+                problem = config_error(exc, f"DescribeAlarms in {self.region or 'this region'}")
+                if problem is not None:
+                    raise problem from exc
+                if isinstance(exc, BotoCoreError):
+                    raise AlarmReadError(
+                        f"DescribeAlarms in {self.region or 'this region'} failed: {exc}"
+                    ) from exc
                 error = exc.response.get("Error", {})
                 raise AlarmReadError(
                     f"DescribeAlarms in {self.region or 'this region'} failed: "
                     f"{error.get('Code', '')}: {error.get('Message') or exc}"
-                ) from exc
-            except BotoCoreError as exc:
-                raise AlarmReadError(
-                    f"DescribeAlarms in {self.region or 'this region'} failed: {exc}"
                 ) from exc
             # moto ignores a StateValue filter given with AlarmNames: read each alarm's state.
             for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:

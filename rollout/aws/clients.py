@@ -8,6 +8,10 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from rollout.aws.errors import AwsConfigError, config_error
+from rollout.engine.ports import TargetError
 
 # botocore's adaptive mode retries throttling and 5xx with backoff and slows
 # the client down when AWS pushes back; no hand-made retry loop is needed.
@@ -32,14 +36,24 @@ class AwsAccess:
 
 def make_session(access: AwsAccess) -> boto3.Session:
     """A session for `access`: the profile's (or default) credentials, or the assumed role's."""
-    session = boto3.Session(profile_name=access.profile, region_name=access.region)
+    where = f"AWS in {access.region}"
+    try:
+        session = boto3.Session(profile_name=access.profile, region_name=access.region)
+    except BotoCoreError as exc:
+        raise config_error(exc, where, access.profile) or TargetError(f"{where}: {exc}") from exc
     if access.role_arn is None:
         return session
     sts = session.client("sts", endpoint_url=access.endpoint_url, config=RETRIES)
     arguments: dict[str, Any] = {"RoleArn": access.role_arn, "RoleSessionName": "rollout"}
     if access.external_id:
         arguments["ExternalId"] = access.external_id
-    credentials = sts.assume_role(**arguments)["Credentials"]
+    try:
+        credentials = sts.assume_role(**arguments)["Credentials"]
+    except (ClientError, BotoCoreError) as exc:
+        raise config_error(exc, where, access.profile) or AwsConfigError(
+            f"{where}: assuming {access.role_arn} failed: {exc}",
+            "check aws.role_arn, the role's trust policy and aws.external_id",
+        ) from exc
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
@@ -63,4 +77,8 @@ def client(
         config = config.merge(Config(read_timeout=read_timeout))
     if max_attempts is not None:
         config = config.merge(Config(retries={"mode": "adaptive", "max_attempts": max_attempts}))
-    return session.client(service, endpoint_url=access.endpoint_url, config=config)
+    try:
+        return session.client(service, endpoint_url=access.endpoint_url, config=config)
+    except BotoCoreError as exc:  # a profile named by AWS_PROFILE is read only now
+        where = f"AWS in {access.region}"
+        raise config_error(exc, where, access.profile) or TargetError(f"{where}: {exc}") from exc

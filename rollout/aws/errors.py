@@ -6,11 +6,74 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    SSOTokenLoadError,
+    TokenRetrievalError,
+    UnauthorizedSSOTokenError,
+)
 
 from rollout.engine.ports import AliasConflictError, TargetError
 
 CONFLICT_CODES = {"PreconditionFailedException", "ConflictException"}
+# The codes with which AWS says the credentials are wrong, not the request.
+CREDENTIAL_CODES = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
+}
+SSO_FAILURES = (SSOTokenLoadError, UnauthorizedSSOTokenError, TokenRetrievalError)
+
+
+class AwsConfigError(TargetError):
+    """AWS cannot be reached as configured (profile, credentials, token); `hint` says what to do.
+
+    A TargetError, so that before traffic it ends a release as "failed before
+    traffic" (exit 1) like any other refusal; the CLI adds the hint.
+    """
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def config_error(exc: Exception, where: str, profile: str | None = None) -> AwsConfigError | None:
+    """The configuration problem behind `exc`, if that is what it is."""
+    named = f" --profile {profile}" if profile else ""
+    if isinstance(exc, ProfileNotFound):
+        missing = exc.kwargs.get("profile", profile)
+        return AwsConfigError(
+            f"{where}: the AWS profile {missing!r} does not exist",
+            "name one of `aws configure list-profiles` in AWS_PROFILE or in the plan's aws.profile",
+        )
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return AwsConfigError(
+            f"{where}: no AWS credentials were found",
+            f"run `aws sso login{named}`, set AWS_PROFILE (or aws.profile in the plan), or "
+            "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        )
+    if isinstance(exc, SSO_FAILURES):
+        return AwsConfigError(
+            f"{where}: the AWS SSO session is missing or has expired ({exc})",
+            f"run `aws sso login{named}`",
+        )
+    if isinstance(exc, ClientError) and error_code(exc) in CREDENTIAL_CODES:
+        message = exc.response.get("Error", {}).get("Message") or ""
+        return AwsConfigError(
+            f"{where}: AWS refused the credentials ({error_code(exc)}: {message})",
+            f"refresh them (`aws sso login{named}`, or new temporary credentials) and check "
+            "AWS_PROFILE",
+        )
+    return None
 
 
 # Lambda says ResourceNotFoundException, Step Functions ResourceNotFound.
@@ -30,13 +93,16 @@ def aws_call(operation: str, resource: str, *, alias_write: bool = False) -> Ite
     """
     try:
         yield
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
+        problem = config_error(exc, f"{operation} on {resource}")
+        if problem is not None:
+            raise problem from exc
+        if isinstance(exc, BotoCoreError):
+            raise TargetError(f"{operation} on {resource} failed: {exc}") from exc
         message = exc.response.get("Error", {}).get("Message") or str(exc)
         conflict = alias_write and error_code(exc) in CONFLICT_CODES
         kind: Callable[[str], TargetError] = AliasConflictError if conflict else TargetError
         raise kind(f"{operation} on {resource} failed: {error_code(exc)}: {message}") from exc
-    except BotoCoreError as exc:
-        raise TargetError(f"{operation} on {resource} failed: {exc}") from exc
 
 
 def call(client: Any, resource: str, operation: str, method: str, **arguments: Any) -> Any:

@@ -35,6 +35,7 @@ class LivePlan:
     targets: tuple[TargetLiveState, ...]
     alarms: tuple[tuple[str, str, str], ...]  # (region, alarm, state or MISSING)
     problems: tuple[str, ...]
+    callers: tuple[tuple[str, str, str], ...] = ()  # (region, account, principal ARN)
 
     @property
     def changes_pending(self) -> bool:
@@ -44,12 +45,18 @@ class LivePlan:
 def read_live_plan(builder: Builder) -> LivePlan:
     """Every chosen region of every wave, read before anything moves."""
     inspections: list[RegionInspection] = []
+    callers: list[tuple[str, str, str]] = []
     for wave in builder.selection.waves(builder.plan):
         for region in wave:
-            for preview in builder.region(region).pipeline(lambda _event: None).preview():
+            build = builder.region(region)
+            # First: a missing profile or an expired token is found before anything else.
+            caller = build.caller().identity()
+            callers.append((region, caller.account, caller.arn))
+            for preview in build.pipeline(lambda _event: None).preview():
                 assert isinstance(preview, RegionInspection)
                 inspections.append(preview)
     return LivePlan(
+        callers=tuple(callers),
         targets=tuple(
             TargetLiveState(i.region, t.target, t.current, t.summary, t.changed)
             for i in inspections

@@ -15,6 +15,7 @@ from typing import Any
 
 from rollout.aws.alarms import CloudWatchAlarms
 from rollout.aws.clients import AwsAccess, client
+from rollout.aws.identity import CallerIdentityReader
 from rollout.aws.lambda_target import LambdaCodeSource, LambdaTargetAdapter
 from rollout.aws.pacing import ServicePacer
 from rollout.aws.stepfunctions_target import StepFunctionsTargetAdapter
@@ -75,6 +76,7 @@ class RegionBuild:
         )
         self._clients: dict[str, Any] = {}
         self._pacers: dict[str, ServicePacer] = {}
+        self._caller: CallerIdentityReader | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -91,6 +93,12 @@ class RegionBuild:
         if service not in self._pacers:
             self._pacers[service] = ServicePacer(service, self.clock)
         return self._pacers[service]
+
+    def caller(self) -> CallerIdentityReader:
+        """Who rollout acts as in this region (one GetCallerIdentity for every target)."""
+        if self._caller is None:
+            self._caller = CallerIdentityReader(self.client("sts"), self.region)
+        return self._caller
 
     def alarms(self) -> CloudWatchAlarms:
         return CloudWatchAlarms(self.client("cloudwatch"), self.region)
@@ -145,7 +153,7 @@ class RegionBuild:
         )
         return StepFunctionsTargetAdapter(
             self.client("stepfunctions"),
-            self.client("sts"),
+            self.caller(),
             self.pacer("stepfunctions"),
             state_machine=identity.name,
             alias=identity.alias,

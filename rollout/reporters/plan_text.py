@@ -71,6 +71,8 @@ def _lines(preview: PlanPreview, mode: str) -> Iterator[str]:
 def render_live_text(live: LivePlan) -> str:
     """What AWS reports now, after the timeline: per region, each alias and alarm."""
     lines = ["", "live state:"]
+    for region, account, principal in live.callers:
+        lines.append(f"  {region}: account {account} as {principal}")
     for status in live.targets:
         lines.append(f"  {status.region} / {status.target}: serves {status.current}")
         lines.append(f"    {'publish' if status.changed else 'keep'}: {status.release}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from rollout.aws.errors import error_code
+from rollout.aws.errors import config_error, error_code
 from rollout.state.model import LockHolder, Requests, RolloutRecord
 from rollout.state.store import (
     LOCK_ATTEMPTS,
@@ -58,12 +58,15 @@ class S3StateStore:
         """AWS's refusals and silences as StateErrors naming what was asked (`allowed` passes)."""
         try:
             yield
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
+            problem = config_error(exc, what)
+            if problem is not None:  # expired or missing credentials: say how to fix them
+                raise problem from None
+            if isinstance(exc, BotoCoreError):  # no connection, a timeout: no answer
+                raise StateError(f"{what} failed: {exc}") from None
             if allowed(exc):
                 raise
             raise self._fail(exc, what) from None
-        except BotoCoreError as exc:  # no connection, a timeout: the store did not answer
-            raise StateError(f"{what} failed: {exc}") from None
 
     def _get(self, key: str) -> str | None:
         try:
