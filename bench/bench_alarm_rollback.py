@@ -18,10 +18,9 @@ import time
 from pathlib import Path
 
 from rollout.aws import alarms as alarms_module
-from rollout.clock import SystemClock
+from rollout.commands.release import apply_unattended
 from rollout.engine import events as ev
 from rollout.plan.load import load_plan
-from rollout.release import Selection, apply_plan
 from rollout.sandbox import SandboxWorld, emulator, package
 
 
@@ -65,10 +64,9 @@ def _one_rollback(endpoint: str, world: SandboxWorld, name: str, poll: float) ->
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    selection = Selection(endpoint_url=endpoint)
-    result = apply_plan(load_plan(plan), selection, SystemClock(), fire_once_baking)
+    result = apply_unattended(load_plan(plan), endpoint, fire_once_baking)
     watcher.join(10)
-    assert result.outcome.value == "rolled_back", result.outcome
+    assert result is not None and result.outcome.value == "rolled_back", result
     return restored_at[0] - fired_at[0]
 
 
@@ -99,10 +97,8 @@ def calls_per_tick(endpoint: str, targets: int, poll: float) -> tuple[int, int]:
     plan.write_text("\n".join(lines) + "\n", encoding="utf-8")
     watcher = alarms_module.CloudWatchAlarms
     calls_before, reads_before = watcher.total_calls, watcher.total_reads
-    result = apply_plan(
-        load_plan(plan), Selection(endpoint_url=endpoint), SystemClock(), lambda e: None
-    )
-    assert result.outcome.value == "succeeded", result.message()
+    result = apply_unattended(load_plan(plan), endpoint, lambda _event: None)
+    assert result is not None and result.outcome.value == "succeeded", result
     return watcher.total_calls - calls_before, watcher.total_reads - reads_before
 
 

@@ -14,12 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rollout.clock import SystemClock
-from rollout.commands.context import CommandContext
-from rollout.commands.release import apply
+from rollout.commands.release import apply_unattended
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome
-from rollout.pipeline.selection import Selection
 from rollout.plan.load import LoadedPlan, load_plan
 from rollout.sandbox import SandboxWorld, emulator, package
 
@@ -82,9 +79,8 @@ def _verdict(world: SandboxWorld, name: str, outcome: Outcome, wanted: Outcome) 
 
 def _release(loaded: LoadedPlan, endpoint: str, sink: ev.EventSink) -> Outcome:
     """Apply as the CLI does: under the lock, with progress recorded in the state folder."""
-    context = CommandContext(loaded, Selection(), SystemClock(), endpoint)
-    result = apply(context, sink, say=lambda _line: None)
-    return result.rollout.outcome if result.rollout else Outcome.FAILED_BEFORE_TRAFFIC
+    result = apply_unattended(loaded, endpoint, sink)
+    return result.outcome if result else Outcome.FAILED_BEFORE_TRAFFIC
 
 
 def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rollout.clock import SystemClock
 from rollout.commands.context import CommandContext, CommandResult, ran, said
 from rollout.commands.inspect import LivePlan, read_live_plan
 from rollout.engine import events as ev
+from rollout.engine.waves import RolloutResult
 from rollout.exitcodes import ExitCode
 from rollout.pipeline.build import Builder
 from rollout.pipeline.release import run_release
+from rollout.pipeline.selection import Selection
 from rollout.plan.fingerprint import changed_parts, plan_hash, plan_parts
+from rollout.plan.load import LoadedPlan
 from rollout.state.model import RolloutRecord
 from rollout.state.session import RolloutSession
 
@@ -63,6 +67,14 @@ def apply(
     return _release_locked(
         builder, session, context.stamped(sink), say=say, on_start=on_start, ready=ready
     )
+
+
+def apply_unattended(
+    loaded: LoadedPlan, endpoint_url: str | None, sink: ev.EventSink
+) -> RolloutResult | None:
+    """`apply --yes` with nothing said but events (the demo, benchmarks); None when refused."""
+    context = CommandContext(loaded, Selection(), SystemClock(), endpoint_url)
+    return apply(context, sink, say=lambda _line: None).rollout
 
 
 def _release_locked(
