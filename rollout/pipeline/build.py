@@ -20,6 +20,7 @@ from rollout.aws.lambda_target import LambdaCodeSource, LambdaTargetAdapter
 from rollout.aws.pacing import ServicePacer
 from rollout.aws.stepfunctions_target import StepFunctionsTargetAdapter
 from rollout.engine import events as ev
+from rollout.engine.inspection import RegionInspection, inspect_region
 from rollout.engine.ports import Clock, Journal, NullJournal, TargetAdapter
 from rollout.engine.progress import TargetRun
 from rollout.engine.region import RegionRollout
@@ -195,6 +196,19 @@ class RegionBuild:
     def recorded_run(self, name: str, identity: TargetIdentity) -> TargetRun:
         """A target known only from the record: enough to read and restore its alias."""
         return TargetRun(name, self.adapter(identity, None, self.scope), steps=())
+
+    def inspect(self, runs: list[TargetRun], scope: RegionScope) -> RegionInspection:
+        """What releasing `runs` here would do, read from AWS; changes nothing."""
+        plan = self.builder.plan
+        return inspect_region(
+            self.region,
+            runs,
+            self.alarms(),
+            alarm_policy(plan),
+            self.clock,
+            values=scope.values,
+            replace_split=plan.on_split_alias == "replace",
+        )
 
     def engine(
         self,

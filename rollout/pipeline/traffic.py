@@ -9,29 +9,54 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from rollout.engine import events as ev
-from rollout.engine.inspection import RegionInspection, TargetInspection, inspect_region
+from rollout.engine.inspection import RegionInspection, TargetInspection
 from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.progress import TargetRun
+from rollout.engine.region import RegionRollout
 from rollout.engine.rollback import error_text
-from rollout.pipeline.ports_of_plan import alarm_policy
 from rollout.pipeline.scope import RegionScope
 from rollout.pipeline.stage import StageRun
 from rollout.plan.model import Target
 from rollout.state.model import RegionRecord, TargetIdentity
 from rollout.state.session import RolloutSession, snapshot_of
 
-if TYPE_CHECKING:
-    from rollout.pipeline.build import RegionBuild
+
+class TrafficWiring(Protocol):
+    """What the traffic stage needs from the builder of its region."""
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def scope(self) -> RegionScope: ...
+
+    def identity(self, target: Target, scope: RegionScope) -> TargetIdentity: ...
+
+    def target_run(
+        self, target: Target, scope: RegionScope, identity: TargetIdentity | None = None
+    ) -> TargetRun: ...
+
+    def recorded_run(self, name: str, identity: TargetIdentity) -> TargetRun: ...
+
+    def inspect(self, runs: list[TargetRun], scope: RegionScope) -> RegionInspection: ...
+
+    def engine(
+        self,
+        targets: list[TargetRun],
+        scope: RegionScope,
+        emit: ev.EventSink,
+        session: RolloutSession | None,
+    ) -> RegionRollout: ...
 
 
 @dataclass
 class TrafficStage:
     """Publishing and traffic shifting for one region's targets."""
 
-    build: RegionBuild
+    build: TrafficWiring
     targets: Sequence[Target]  # the plan's chosen targets
     emit: ev.EventSink
     session: RolloutSession | None = None
@@ -49,16 +74,7 @@ class TrafficStage:
         except ValueError as exc:  # a placeholder the scope cannot fill
             target = TargetInspection("-", "unknown", f"error: {exc}", False, str(exc))
             return RegionInspection(self.region, (target,), (), (f"{self.region} {exc}",))
-        plan = self.build.builder.plan
-        return inspect_region(
-            self.region,
-            runs,
-            self.build.alarms(),
-            alarm_policy(plan),
-            self.build.clock,
-            values=scope.values,
-            replace_split=plan.on_split_alias == "replace",
-        )
+        return self.build.inspect(runs, scope)
 
     def run(self, scope: RegionScope) -> StageRun:
         """Release, or carry on from the record."""
@@ -87,7 +103,7 @@ class TrafficStage:
         """Put the recorded aliases back, whatever the plan says today."""
         recorded = self.recorded or RegionRecord()
         runs, unknown = [], []
-        plan_targets = {target.name: target for target in self.build.builder.plan.targets}
+        plan_targets = {target.name: target for target in self.targets}
         for name in recorded.targets:
             identity = recorded.resources.get(name)
             if identity is None and name in plan_targets:

@@ -381,3 +381,26 @@ def test_releasing_a_version_that_does_not_exist_fails_before_traffic(
     assert result.exit_code == 1
     assert "version 99 of api does not exist" in result.stderr
     assert made.world.lambda_routing("api") == ("1", {})
+
+
+def test_every_recovery_command_speaks_json_for_scripts(release: Release) -> None:
+    kill_when(start_apply(release), api_done_flow_at_canary(release))
+
+    status = json.loads(cli(release, "status", "--output", "json").stdout)
+    unlock = json.loads(cli(release, "unlock", "--output", "json").stdout)
+    abort = json.loads(cli(release, "abort", "--output", "json").stdout)
+    rolled = [
+        json.loads(line)
+        for line in cli(release, "rollback", "--output", "json").stdout.splitlines()
+    ]
+    history = json.loads(cli(release, "history", "--output", "json").stdout)
+
+    assert status["schema_version"] == 1 and status["exit_code"] == 5
+    assert {(t["target"], t["serves"]) for t in status["targets"]} == {
+        ("api", "2: 100%"),
+        ("flow", "1: 80%, 2: 20%"),
+    }
+    assert unlock["exit_code"] == 1 and "locked by" in unlock["lines"][0]
+    assert abort["exit_code"] == 1
+    assert rolled[-1]["event"] == "rollout_finished" and rolled[-1]["exit_code"] == 0
+    assert [r["status"] for r in history["rollouts"]] == ["rolled_back"]
