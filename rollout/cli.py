@@ -132,12 +132,23 @@ def _selection(acting: ActingOptions, loaded: Any) -> Any:
 
 
 def _context(acting: ActingOptions, loaded: Any | None = None) -> Any:
-    """The command context of the shared options."""
+    """The command context of the shared options, its filters checked against the plan."""
     from rollout.clock import SystemClock
     from rollout.commands.context import CommandContext
 
     loaded = loaded or load_plan_file(acting.plan_file)
     return CommandContext(loaded, _selection(acting, loaded), SystemClock(), acting.endpoint_url)
+
+
+def _recorded_context(acting: ActingOptions) -> Any:
+    """A context for commands that act on the record: a --region may be one only it names."""
+    from rollout.clock import SystemClock
+    from rollout.commands.context import CommandContext
+    from rollout.pipeline.selection import Selection
+
+    loaded = load_plan_file(acting.plan_file)
+    selection = Selection(acting.regions, acting.targets)
+    return CommandContext(loaded, selection, SystemClock(), acting.endpoint_url)
 
 
 def _plain_context(plan_file: Path, endpoint_url: str | None) -> Any:
@@ -168,8 +179,9 @@ def _state_error() -> tuple[type[Exception], ...]:
 def _usage_errors() -> tuple[type[Exception], ...]:
     from rollout.commands.requests import UnknownTargetError
     from rollout.commands.rollback import TargetFilterError
+    from rollout.pipeline.selection import FilterError
 
-    return (UnknownTargetError, TargetFilterError)
+    return (UnknownTargetError, TargetFilterError, FilterError)
 
 
 def explain_error(exc: Exception) -> tuple[list[str], ExitCode] | None:
@@ -435,7 +447,7 @@ def status(acting: ActingOptions) -> ExitCode:
     """Show live alias routing and any rollout in flight (exit 5)."""
     from rollout.commands.inspect import status as read_status
 
-    return _render(read_status(_context(acting)), acting.output)
+    return _render(read_status(_recorded_context(acting)), acting.output)
 
 
 @main.command()
@@ -446,7 +458,10 @@ def rollback(acting: ActingOptions) -> ExitCode:
     from rollout.commands.rollback import rollback as roll_back
 
     result = roll_back(
-        _context(acting), _event_sink(acting.output), say=_say, on_start=_watch_signals(acting)
+        _recorded_context(acting),
+        _event_sink(acting.output),
+        say=_say,
+        on_start=_watch_signals(acting),
     )
     return _render(result, acting.output)
 

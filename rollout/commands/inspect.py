@@ -82,6 +82,9 @@ def status(context: CommandContext) -> CommandResult:
     """Live alias routing of every recorded and planned target, and the rollout in flight (5)."""
     store = context.store()
     record = store.read(context.name)
+    context.selection.checked(
+        context.loaded.plan, recorded_regions=record.regions if record else ()
+    )
     holder = store.lock_holder(context.name)
     lines = []
     if record is not None:

@@ -17,11 +17,12 @@ from rollout.engine.ports import TargetError
 from rollout.engine.waves import count_outcomes
 from rollout.exitcodes import ExitCode
 from rollout.pipeline.release import finish_rollout
-from rollout.state.model import RolloutRecord
+from rollout.state.model import RolloutRecord, RolloutStatus
 from rollout.state.session import RolloutSession
 from rollout.state.store import StateError, StateStore, holder_is_dead
 
 WAIT_FOR_HOLDER_SECONDS = 600.0
+_NOTHING_LEFT = (RolloutStatus.ROLLED_BACK, RolloutStatus.NOTHING_TO_DO, RolloutStatus.FAILED)
 REASON = "rollout rollback"
 
 
@@ -51,6 +52,9 @@ def rollback(
         record = store.read(context.name)
     except StateError as exc:
         return said(ExitCode.NEEDS_HUMAN, f"error: {exc}", "nothing was restored")
+    context.selection.checked(
+        context.loaded.plan, recorded_regions=record.regions if record else ()
+    )
     if record is None:
         return _nothing_recorded(context)
     regions = [region for region in record.regions if context.selection.has_region(region)]
@@ -61,8 +65,9 @@ def rollback(
         on_start(session)
         emit(ev.RolloutStarted(plan=context.name, waves=(tuple(regions),)))
         results = _restore_regions(context, session, emit, record, regions)
-        everything = set(regions) == set(record.regions)
         back = all(r.outcome is Outcome.ROLLED_BACK for r in results)
+        # The record closes once no region of it is left to restore, by this run or earlier.
+        everything = all(stored.status in _NOTHING_LEFT for stored in record.regions.values())
         outcome = Outcome.ROLLED_BACK if back else Outcome.NEEDS_HUMAN
         result = finish_rollout(
             session,

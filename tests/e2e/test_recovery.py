@@ -181,7 +181,9 @@ def test_rollback_of_one_region_leaves_the_record_open_for_the_others(
     assert west.lambda_routing("api") == split
     assert made.state()["status"] == "in_progress"
 
-    rest = cli(made, "rollback")
+    # The plan no longer lists eu-west-1: the record still says what to restore there.
+    made.plan.write_text(made.plan.read_text().replace("[us-east-1, eu-west-1]", "[us-east-1]"))
+    rest = cli(made, "rollback", "--region", "eu-west-1")
 
     assert rest.exit_code == 0, rest.stdout + rest.stderr
     assert west.lambda_routing("api") == ("1", {})
