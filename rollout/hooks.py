@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from rollout.engine.ports import Clock, HookContext, HookKind, HookOutcome, HookSpec
-from rollout.plan.placeholders import Placeholder, find_placeholders, render_known
+from rollout.plan.placeholders import (
+    Placeholder,
+    UnresolvedPlaceholderError,
+    find_placeholders,
+    render,
+)
 from rollout.redact import redact
 
 ClientFactory = Callable[[str, float], Any]  # (service, read timeout in s) -> boto3 client
@@ -70,6 +75,8 @@ class PlanHookRunner:
         """Run one hook to completion or its timeout; its detail comes back short and redacted."""
         try:
             outcome = self._run(hook, context, hook.timeout_seconds)
+        except UnresolvedPlaceholderError as exc:  # never run with a name left in braces
+            outcome = HookOutcome(False, f"{{{exc.args[0]}}} has no value in {context.region}")
         except Exception as exc:  # any failure to run the hook fails it
             outcome = HookOutcome(False, f"{type(exc).__name__}: {_shown(str(exc))}")
         # Details reach terminals, CI logs and the state: mask what no _shown saw (URLs, names).
@@ -79,7 +86,7 @@ class PlanHookRunner:
         if hook.kind is HookKind.COMMAND:
             return self._command(hook.value, context, timeout)
         if hook.kind is HookKind.HTTP:
-            return _http(render_known(hook.value, hook_values(context)), timeout)
+            return _http(render(hook.value, hook_values(context)), timeout)
         if hook.kind is HookKind.LAMBDA:
             return self._lambda(hook.value, context, timeout)
         return self._stepfunctions(hook.value, context, timeout)
@@ -161,7 +168,9 @@ def _shell_command(command: str, values: Mapping[str, str]) -> str:
         literal = command[position:start]
         quoting.read(literal)
         value = values.get(placeholder.name)
-        rendered = written if value is None else quoting.embed(placeholder, value)
+        if value is None:
+            raise UnresolvedPlaceholderError(placeholder.name)
+        rendered = quoting.embed(placeholder, value)
         quoting.read(rendered)  # the scanner follows the text the shell will read
         pieces += (literal, rendered)
         position = start + len(written)

@@ -388,3 +388,16 @@ def test_stepfunctions_hook_naming_the_released_machine_runs_its_new_version(
             hook(stepfunctions="flow"), context
         )
     assert outcome.passed and outcome.detail == "execution SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [{"command": "touch ran; echo {tf.missing}"}, {"http": "http://127.0.0.1:1/{tf.missing}"}],
+)
+def test_a_hook_naming_a_value_the_region_does_not_have_fails_without_running(
+    tmp_path: Path, written: dict[str, str]
+) -> None:
+    outcome = runner(tmp_path).run(hook(**written), CONTEXT)
+    assert not outcome.passed
+    assert outcome.detail == "{tf.missing} has no value in us-east-1"
+    assert not (tmp_path / "ran").exists()
