@@ -19,7 +19,7 @@ from rollout.exitcodes import ExitCode
 from rollout.pipeline.release import finish_rollout
 from rollout.state.model import RolloutRecord, RolloutStatus
 from rollout.state.session import RolloutSession
-from rollout.state.store import StateError, StateStore, holder_is_dead
+from rollout.state.store import LockHeldError, StateError, StateStore, holder_is_dead
 
 WAIT_FOR_HOLDER_SECONDS = 600.0
 _NOTHING_LEFT = (RolloutStatus.ROLLED_BACK, RolloutStatus.NOTHING_TO_DO, RolloutStatus.FAILED)
@@ -112,6 +112,8 @@ def _holder_gone(context: CommandContext, store: StateStore, say: Callable[[str]
     holder = store.lock_holder(context.name)
     if holder is None or holder_is_dead(holder):
         return True
+    if holder.problem is not None:  # nobody to ask: the lock file itself is damaged
+        raise LockHeldError(holder, dead=False)
     say(f"asking the running rollout to roll back: {holder.describe()}")
     requests = store.read_requests(context.name)
     store.write_requests(context.name, requests.model_copy(update={"abort": True}))

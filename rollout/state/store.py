@@ -156,6 +156,12 @@ def _create_whole(path: Path, text: str) -> bool:
     return True
 
 
+def _ends_a_line(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
 def holder_is_dead(holder: LockHolder) -> bool:
     """Whether the lock's holder is known to have died: a process of this host that is gone."""
     return holder.host == socket.gethostname() and not process_alive(holder.pid)
@@ -219,8 +225,11 @@ class LocalStateStore:
         path = self._path(record.plan, ".history.jsonl")
         with _writing(path):
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as handle:
-                handle.write(record.model_dump_json() + "\n")
+            with path.open("a+", encoding="utf-8") as handle:
+                # A line cut by a crash must not swallow the record written after it.
+                handle.seek(0, os.SEEK_END)
+                cut = handle.tell() > 0 and not _ends_a_line(path)
+                handle.write(("\n" if cut else "") + record.model_dump_json() + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             path.chmod(0o600)

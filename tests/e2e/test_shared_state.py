@@ -164,6 +164,18 @@ def test_unlock_shows_and_breaks_an_empty_lock_file(tmp_path: Path) -> None:
     assert not (tmp_path / ".rollout" / "e2e.lock").exists()
 
 
+def test_rollback_does_not_wait_on_a_damaged_lock_file(tmp_path: Path) -> None:
+    plan = lambda_plan(tmp_path, "AllAtOnce")
+    (tmp_path / ".rollout").mkdir()
+    (tmp_path / ".rollout" / "e2e.lock").write_text("{half")
+
+    result = run_cli(["rollback", "-f", str(plan)])  # at once, not after 600 s
+
+    assert result.exit_code == 4
+    assert "unreadable: a process may have died while taking the lock" in result.stderr
+    assert "rollout unlock --force" in result.stderr
+
+
 def test_s3_and_dynamodb_going_away_mid_shift_roll_traffic_back_from_memory(
     aws_endpoint: str, tmp_path: Path
 ) -> None:

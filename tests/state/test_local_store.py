@@ -147,3 +147,16 @@ def test_a_state_folder_that_cannot_be_written_is_a_state_error_naming_the_file(
     ):
         with pytest.raises(StateError, match=r"cannot write .*state/orders"):
             write()
+
+
+def test_a_history_line_cut_by_a_crash_does_not_swallow_the_next_rollout(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    store.append_history(RolloutRecord(id="r0", plan="orders", plan_hash="h"))
+    with (tmp_path / "orders.history.jsonl").open("a") as history:
+        history.write('{"id": "r1", "pla')  # the crash came mid-line
+    store.append_history(RolloutRecord(id="r2", plan="orders", plan_hash="h"))
+
+    lines = (tmp_path / "orders.history.jsonl").read_text().splitlines()
+    assert RolloutRecord.model_validate_json(lines[-1]).id == "r2"
+    with pytest.raises(StateError, match="line 2 of"):
+        store.history("orders")
