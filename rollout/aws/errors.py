@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -9,15 +10,15 @@ from typing import Any
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    CredentialRetrievalError,
     NoCredentialsError,
     PartialCredentialsError,
     ProfileNotFound,
-    SSOTokenLoadError,
+    SSOError,
     TokenRetrievalError,
-    UnauthorizedSSOTokenError,
 )
 
-from rollout.engine.ports import AliasConflictError, TargetError
+from rollout.engine.ports import AliasConflictError, PermanentTargetError, TargetError
 
 CONFLICT_CODES = {"PreconditionFailedException", "ConflictException"}
 # The codes with which AWS says the credentials are wrong, not the request.
@@ -31,14 +32,16 @@ CREDENTIAL_CODES = {
     "SignatureDoesNotMatch",
     "AuthFailure",
 }
-SSO_FAILURES = (SSOTokenLoadError, UnauthorizedSSOTokenError, TokenRetrievalError)
+SSO_FAILURES = (SSOError, TokenRetrievalError)
+NO_CREDENTIALS = (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError)
 
 
-class AwsConfigError(TargetError):
+class AwsConfigError(PermanentTargetError):
     """AWS cannot be reached as configured (profile, credentials, token); `hint` says what to do.
 
     A TargetError, so that before traffic it ends a release as "failed before
-    traffic" (exit 1) like any other refusal; the CLI adds the hint.
+    traffic" (exit 1) like any other refusal; a permanent one, so that a rollback
+    does not retry what only a person can fix. The CLI adds the hint.
     """
 
     def __init__(self, message: str, hint: str) -> None:
@@ -48,6 +51,7 @@ class AwsConfigError(TargetError):
 
 def config_error(exc: Exception, where: str, profile: str | None = None) -> AwsConfigError | None:
     """The configuration problem behind `exc`, if that is what it is."""
+    profile = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
     named = f" --profile {profile}" if profile else ""
     if isinstance(exc, ProfileNotFound):
         missing = exc.kwargs.get("profile", profile)
@@ -55,7 +59,7 @@ def config_error(exc: Exception, where: str, profile: str | None = None) -> AwsC
             f"{where}: the AWS profile {missing!r} does not exist",
             "name one of `aws configure list-profiles` in AWS_PROFILE or in the plan's aws.profile",
         )
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+    if isinstance(exc, NO_CREDENTIALS):
         return AwsConfigError(
             f"{where}: no AWS credentials were found",
             f"run `aws sso login{named}`, set AWS_PROFILE (or aws.profile in the plan), or "

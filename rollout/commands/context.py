@@ -3,6 +3,7 @@ clock, and the typed results the CLI renders as text or JSON."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,11 @@ class CommandContext:
 
     def store(self) -> StateStore:
         return open_store(self.loaded, self.endpoint_url)
+
+    def check_credentials(self, builder: Builder, regions: Iterable[str]) -> None:
+        """Ask who rollout acts as in each region: AwsConfigError (exit 1) before any change."""
+        for region in regions:
+            builder.region(region).caller().identity()
 
     def stamped(self, sink: ev.EventSink) -> ev.EventSink:
         """`sink`, fed from any thread, with each event stamped with the time."""

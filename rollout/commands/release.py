@@ -145,9 +145,13 @@ def resume(
     refused = _refuse_edited_plan(context, record, force) or _refuse_missing(context, record)
     if refused is not None:
         return refused
+    builder = context.builder()
+    context.check_credentials(
+        builder, [r for w in context.selection.waves(builder.plan) for r in w]
+    )
     session = RolloutSession(store, record, context.clock)
     emit = context.stamped(sink)
-    return _release_locked(context.builder(), session, emit, say=say, on_start=on_start)
+    return _release_locked(builder, session, emit, say=say, on_start=on_start)
 
 
 def _refuse_edited_plan(

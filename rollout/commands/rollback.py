@@ -16,6 +16,7 @@ from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.ports import TargetError
 from rollout.engine.waves import count_outcomes
 from rollout.exitcodes import ExitCode
+from rollout.pipeline.build import Builder
 from rollout.pipeline.release import finish_rollout
 from rollout.state.model import RolloutRecord, RolloutStatus
 from rollout.state.session import RolloutSession
@@ -58,13 +59,15 @@ def rollback(
     if record is None:
         return _nothing_recorded(context)
     regions = [region for region in record.regions if context.selection.has_region(region)]
+    builder = context.builder()
+    context.check_credentials(builder, regions)
     emit = context.stamped(sink)
     session = RolloutSession(store, record, context.clock)
     session.take_lock(say)
     try:
         on_start(session)
         emit(ev.RolloutStarted(plan=context.name, waves=(tuple(regions),)))
-        results = _restore_regions(context, session, emit, record, regions)
+        results = _restore_regions(builder, session, emit, record, regions)
         back = all(r.outcome is Outcome.ROLLED_BACK for r in results)
         # The record closes once no region of it is left to restore, by this run or earlier.
         everything = all(stored.status in _NOTHING_LEFT for stored in record.regions.values())
@@ -90,20 +93,18 @@ def _rollback_exit_code(outcome: Outcome) -> ExitCode:
 
 
 def _restore_regions(
-    context: CommandContext,
+    builder: Builder,
     session: RolloutSession,
     emit: ev.EventSink,
     record: RolloutRecord,
     regions: list[str],
 ) -> list[RegionResult]:
-    builder = context.builder()
-
     def restore(region: str) -> RegionResult:
         pipeline = builder.region(region).pipeline(emit, session, record.regions[region])
         return pipeline.roll_back(REASON)
 
     # Regions in parallel: a cancelled CI job leaves seconds, not minutes.
-    with ThreadPoolExecutor(max_workers=max(1, context.loaded.plan.parallelism)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, builder.plan.parallelism)) as pool:
         return list(pool.map(restore, regions))
 
 

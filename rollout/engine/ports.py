@@ -33,6 +33,12 @@ class TargetError(Exception):
     """An AWS call for one target failed; str() names the call and AWS's message."""
 
 
+class PermanentTargetError(TargetError):
+    """AWS refused in a way no retry can change (credentials, configuration); `hint` says why."""
+
+    hint: str = ""
+
+
 class AliasConflictError(TargetError):
     """AWS refused an alias write because the alias changed since it was read."""
 

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome
-from rollout.engine.ports import Clock, JournalError, TargetError, TargetStatus
+from rollout.engine.ports import (
+    Clock,
+    JournalError,
+    PermanentTargetError,
+    TargetError,
+    TargetStatus,
+)
 from rollout.engine.progress import DriftError, GuardedJournal, TargetProgress, read_checked
 
 INITIAL_DELAY = 0.5
@@ -100,6 +106,8 @@ class Rollback:
                 return None
             except DriftError as drift:  # someone else owns the alias now
                 return str(drift)
+            except PermanentTargetError as exc:  # retrying cannot fix credentials
+                return error_text(exc)
             except Exception as exc:
                 if self.clock.monotonic() + delay > deadline:
                     return error_text(exc)
@@ -110,6 +118,8 @@ class Rollback:
 
 def error_text(exc: BaseException) -> str:
     """An error as the user reads it: AWS errors as they are, anything else named."""
+    if isinstance(exc, PermanentTargetError) and exc.hint:
+        return f"{exc} ({exc.hint})"
     if isinstance(exc, TargetError | JournalError | DriftError):
         return str(exc)
     return f"unexpected {type(exc).__name__}: {exc}"

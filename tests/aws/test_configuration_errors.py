@@ -22,6 +22,7 @@ from botocore.stub import Stubber
 
 from rollout.aws.errors import AwsConfigError, config_error
 from rollout.aws.identity import CallerIdentityReader
+from tests.crashes import KillPoint, Release
 from tests.e2e.test_apply import lambda_plan
 from tests.e2e.world import World
 from tests.faultproxy import Faults, fault_proxy
@@ -145,3 +146,26 @@ def test_apply_with_an_expired_token_changes_nothing_and_exits_1(
     assert "AWS refused the credentials (ExpiredToken" in done.stderr
     assert "hint: refresh them" in done.stderr
     assert world.versions("api") == ["1"]
+
+
+@pytest.mark.parametrize("command", ["rollback", "resume"])
+def test_recovery_with_an_expired_token_says_so_before_touching_anything(
+    aws_endpoint: str, tmp_path: Path, command: str
+) -> None:
+    release = Release.create(aws_endpoint, tmp_path)
+    release.kill_apply_at(KillPoint("bake_started", target="flow"))
+    before = release.routings()
+
+    with fault_proxy(aws_endpoint, Faults(expired_token=True)) as proxy:
+        done = subprocess.run(
+            rollout_command(command, release.plan, proxy),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "AWS refused the credentials (ExpiredToken" in done.stderr and "hint:" in done.stderr
+    assert release.routings() == before
+    assert release.recover("rollback") == 0 and release.at_old()
