@@ -177,8 +177,8 @@ def _state_error() -> tuple[type[Exception], ...]:
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:
+    from rollout.commands.context import TargetFilterError
     from rollout.commands.requests import UnknownTargetError
-    from rollout.commands.rollback import TargetFilterError
     from rollout.pipeline.selection import FilterError
 
     return (UnknownTargetError, TargetFilterError, FilterError)

@@ -18,6 +18,10 @@ from rollout.state.backends import open_store
 from rollout.state.store import StateStore
 
 
+class TargetFilterError(ValueError):
+    """--target where a region's targets must act together (rollback, resume)."""
+
+
 @dataclass(frozen=True)
 class CommandContext:
     """The parsed options shared by the commands that act on a plan."""

@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from rollout.commands.context import CommandContext, CommandResult, ran, said
+from rollout.commands.context import (
+    CommandContext,
+    CommandResult,
+    TargetFilterError,
+    ran,
+    said,
+)
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.ports import TargetError
@@ -25,10 +31,6 @@ from rollout.state.store import LockHeldError, StateError, StateStore, holder_is
 WAIT_FOR_HOLDER_SECONDS = 600.0
 _NOTHING_LEFT = (RolloutStatus.ROLLED_BACK, RolloutStatus.NOTHING_TO_DO, RolloutStatus.FAILED)
 REASON = "rollout rollback"
-
-
-class TargetFilterError(ValueError):
-    """`rollback --target`: the targets of a region go back together."""
 
 
 def rollback(

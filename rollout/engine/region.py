@@ -110,10 +110,13 @@ class RegionRollout:
 
     def _release(self, snapshots: Mapping[str, TargetSnapshot]) -> RegionResult:
         published: dict[str, PublishedVersion] = {}
-        progress: list[TargetProgress] = []
+        # What an earlier process moved is known before any call: whatever fails from
+        # here on (a package gone, AWS refusing), those targets go back.
+        progress = self._recorded_progress(snapshots)
         try:
             for target in self.targets:
-                target.adapter.check_inputs()
+                if not _reusable(snapshots.get(target.name)):
+                    target.adapter.check_inputs()
             if not snapshots:
                 # When resuming, traffic may have moved: an alarm then means rolling back,
                 # which the shifting loop's first look at the alarms takes care of.
@@ -212,14 +215,28 @@ class RegionRollout:
         values.update({**self.values, "region": self.region})
         for target in self.targets:
             snapshot = snapshots.get(target.name)
-            if snapshot is not None and (
-                snapshot.new_version or snapshot.status is TargetStatus.UNCHANGED
-            ):
-                item = self._reuse(target, snapshot, values, published)
-            else:
-                item = self._publish_one(target, values, published)
+            if snapshot is not None and _reusable(snapshot):
+                self._reuse(target, snapshot, values, published)
+                continue
+            item = self._publish_one(target, values, published)
             if item is not None:
                 progress.append(item)
+        order = [target.name for target in self.targets]
+        progress.sort(key=lambda item: order.index(item.run.name))
+
+    def _recorded_progress(self, snapshots: Mapping[str, TargetSnapshot]) -> list[TargetProgress]:
+        """The targets an earlier process published a version for, as it recorded them.
+
+        Those that already reached 100% are among them: if the region fails from here
+        on, they go back with the others."""
+        return [
+            TargetProgress.restored(self._with_validation(target), snapshot)
+            for target in self.targets
+            if (snapshot := snapshots.get(target.name)) is not None
+            and snapshot.new_version is not None
+            and snapshot.initial is not None
+            and snapshot.last is not None
+        ]
 
     def _reuse(
         self,
@@ -227,7 +244,7 @@ class RegionRollout:
         snapshot: TargetSnapshot,
         values: dict[str, str],
         published: dict[str, PublishedVersion],
-    ) -> TargetProgress | None:
+    ) -> None:
         """A target an earlier process got to: nothing is published again."""
         if snapshot.new_version is None:  # it had nothing to publish
             served = snapshot.last.base if snapshot.last else ""
@@ -236,17 +253,12 @@ class RegionRollout:
             _remember(
                 values, target.name, PublishedVersion(served, target.adapter.version_arn(served))
             )
-            return None
+            return
         new = PublishedVersion(snapshot.new_version, snapshot.new_version_arn or "")
         published[target.name] = new
         _remember(values, target.name, new)
         if snapshot.status is TargetStatus.CREATING and target.adapter.read_alias() is None:
             self._create_alias(target, new)
-        if snapshot.initial is None or snapshot.last is None:  # an alias rollout created
-            return None
-        # Targets that already reached 100% are kept too: if the region fails from here
-        # on, they go back with the others.
-        return TargetProgress.restored(self._with_validation(target), snapshot)
 
     def _publish_one(
         self, target: TargetRun, values: dict[str, str], published: dict[str, PublishedVersion]
@@ -461,6 +473,13 @@ class RegionRollout:
             raise _Stop(
                 Outcome.ROLLED_BACK, f"{item.run.name}: {phase} hook failed: {outcome.detail}"
             )
+
+
+def _reusable(snapshot: TargetSnapshot | None) -> bool:
+    """Whether an earlier process already published (or found nothing to publish) for it."""
+    return snapshot is not None and (
+        snapshot.new_version is not None or snapshot.status is TargetStatus.UNCHANGED
+    )
 
 
 def _remember(values: dict[str, str], target: str, version: PublishedVersion) -> None:

@@ -8,6 +8,7 @@ the process ends with.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 
 from rollout.engine import events as ev
@@ -40,11 +41,17 @@ def run_release(
         return builder.region(region).pipeline(emit, session, stored).run()
 
     results = run_waves(waves, plan.parallelism, run_region, emit)
+    for result in results:
+        if result.outcome is Outcome.SKIPPED:  # never started, and ended all the same
+            with contextlib.suppress(Exception):  # a lost store is reported when finishing
+                session.region_finished(result.region, result.outcome, result.message)
     if plan.on_wave_failure == "rollback" and _some_released_some_not(results):
         results = [_undo_released(builder, session, emit, result) for result in results]
     outcome = overall_outcome(results)
     message = describe_ending(results, outcome, plan_file)
-    return finish_rollout(session, results, emit, outcome, message)
+    # A run narrowed to some regions (`resume --region`) leaves the record open for the rest.
+    everything = session.record.every_region_ended()
+    return finish_rollout(session, results, emit, outcome, message, close_record=everything)
 
 
 def _some_released_some_not(results: Sequence[RegionResult]) -> bool:

@@ -80,7 +80,13 @@ class TrafficStage:
         """Release, or carry on from the record."""
         try:
             runs = self._resolve(scope)
-        except Exception as exc:  # nothing has moved yet: name it and stop
+        except Exception as exc:  # name it and stop; say so if an earlier process moved traffic
+            if self.recorded is not None and self.recorded.moved:
+                message = (
+                    f"could not carry on: {error_text(exc)}; traffic moved before, as the "
+                    "record says: `rollout rollback` restores it"
+                )
+                return StageRun(RegionResult(self.region, Outcome.NEEDS_HUMAN, message), scope)
             failed = RegionResult(self.region, Outcome.FAILED_BEFORE_TRAFFIC, error_text(exc))
             return StageRun(failed, scope)
         engine = self.build.engine(runs, scope, self.emit, self.session)

@@ -112,6 +112,15 @@ class RegionRecord(BaseModel):
     resources: dict[str, TargetIdentity] = Field(default_factory=dict)
     targets: dict[str, TargetRecord] = Field(default_factory=dict)
 
+    @property
+    def moved(self) -> bool:
+        """Whether the record says traffic may have left the recorded routing here."""
+        return any(
+            t.pending is not None
+            or (t.initial is not None and t.last is not None and t.initial != t.last)
+            for t in self.targets.values()
+        )
+
 
 class Requests(BaseModel):
     """What other processes asked the running apply to do."""
@@ -133,6 +142,7 @@ class RolloutRecord(BaseModel):
     # A fingerprint per part of the plan (`regions`, `targets.api`, …), to name what changed.
     plan_parts: dict[str, str] = Field(default_factory=dict)
     status: RolloutStatus = RolloutStatus.IN_PROGRESS
+    planned_regions: list[str] = Field(default_factory=list)  # every region it set out to do
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     regions: dict[str, RegionRecord] = Field(default_factory=dict)
@@ -140,6 +150,14 @@ class RolloutRecord(BaseModel):
     @property
     def unfinished(self) -> bool:
         return self.status is RolloutStatus.IN_PROGRESS
+
+    def every_region_ended(self) -> bool:
+        """Whether every region the rollout set out to do has ended, one way or another."""
+        names = self.planned_regions or list(self.regions)
+        return all(
+            name in self.regions and self.regions[name].status is not RolloutStatus.IN_PROGRESS
+            for name in names
+        )
 
 
 class LockHolder(BaseModel):

@@ -157,8 +157,10 @@ class RolloutSession:
 
     # -- the journal the engine and the pipeline write through ---------------------------------
 
-    def begin(self) -> None:
-        """Write the new record: from here on, `rollback` and `resume` know this rollout."""
+    def begin(self, regions: list[str]) -> None:
+        """Write the new record of a rollout of `regions`: from here on, `rollback` and
+        `resume` know it."""
+        self.record.planned_regions = list(regions)
         self._save()
 
     def _save(self) -> None:

@@ -151,19 +151,24 @@ def test_rollback_restores_what_was_recorded_even_if_the_plan_no_longer_names_it
     assert release.state()["status"] == "rolled_back"
 
 
-def test_rollback_of_one_region_leaves_the_record_open_for_the_others(
-    aws_endpoint: str, tmp_path: Path
-) -> None:
-    east, west = world_with_api(aws_endpoint), world_with_api(aws_endpoint, "eu-west-1")
+def two_region_release(endpoint: str, folder: Path) -> tuple[Release, World, World]:
+    east, west = world_with_api(endpoint), world_with_api(endpoint, "eu-west-1")
     made = api_release(
-        aws_endpoint,
-        tmp_path,
+        endpoint,
+        folder,
         "version: 1\nname: crash\nregions: [us-east-1, eu-west-1]\ntargets:\n"
         "  - name: api\n    lambda: {function: api, alias: live, code: {zip: v2.zip}}\n"
         "    strategy: {type: canary, percent: 10, interval: 30s}\n    alarms: [api-errors]\n"
         "alarms: {poll_interval: 0.1s, bake: 0.2s}\n",
         east,
     )
+    return made, east, west
+
+
+def test_rollback_of_one_region_leaves_the_record_open_for_the_others(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    made, east, west = two_region_release(aws_endpoint, tmp_path)
     split = ("1", {"2": Decimal("10.00")})
     kill_when(
         start_apply(made),
@@ -406,3 +411,50 @@ def test_every_recovery_command_speaks_json_for_scripts(release: Release) -> Non
     assert abort["exit_code"] == 1
     assert rolled[-1]["event"] == "rollout_finished" and rolled[-1]["exit_code"] == 0
     assert [r["status"] for r in history["rollouts"]] == ["rolled_back"]
+
+
+def test_resume_needs_no_package_for_what_was_published_and_still_rolls_all_back(
+    release: Release,
+) -> None:
+    kill_when(start_apply(release), api_done_flow_at_canary(release))
+    (release.folder / "v2.zip").unlink()
+    release.world.set_alarm("flow-failures", "ALARM")
+
+    result = cli(release, "resume")
+
+    # Not "failed before traffic": traffic had moved, and every target goes back.
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert release.at_old(), release.routings()
+    assert release.state()["status"] == "rolled_back"
+
+
+def test_resume_of_one_region_leaves_the_record_open_for_the_others(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    made, east, west = two_region_release(aws_endpoint, tmp_path)
+    made.plan.write_text(made.plan.read_text().replace("interval: 30s", "interval: 1s"))
+    split = ("1", {"2": Decimal("10.00")})
+    kill_when(
+        start_apply(made),
+        lambda: east.lambda_routing("api") == split and west.lambda_routing("api") == split,
+    )
+
+    first = cli(made, "resume", "--region", "us-east-1")
+
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert east.lambda_routing("api") == ("2", {}) and west.lambda_routing("api") == split
+    assert made.state()["status"] == "in_progress"
+    assert cli(made, "status").exit_code == 5
+
+    rest = cli(made, "resume")
+
+    assert rest.exit_code == 0, rest.stdout + rest.stderr
+    assert west.lambda_routing("api") == ("2", {})
+    assert made.state()["status"] == "succeeded"
+
+
+def test_resume_of_some_targets_of_a_region_is_refused(release: Release) -> None:
+    result = cli(release, "resume", "--target", "flow")
+
+    assert result.exit_code == 2
+    assert "a region's targets are one release" in result.stderr
