@@ -51,6 +51,14 @@ class TargetProgress:
     paused: bool = False
     pending: AliasRouting | None = None  # a write whose answer is not known yet
     drifted: bool = False
+    found: AliasRouting | None = None  # what a drifted alias serves, as last read
+
+    @property
+    def serving(self) -> str:
+        """What the alias serves as far as rollout knows: what it found, when it drifted."""
+        if self.drifted:
+            return self.found.describe() if self.found else "no alias"
+        return self.last.routing.describe()
 
     @property
     def done(self) -> bool:
@@ -139,7 +147,7 @@ def read_checked(item: TargetProgress, region: str, emit: ev.EventSink) -> Alias
     found = current.routing if current is not None else None
     ours = [item.last.routing, *([item.pending] if item.pending else [])]
     if not any(routing.same_as(found) for routing in ours):
-        item.drifted = True
+        item.drifted, item.found = True, found
         shown = found.describe() if found else "no alias"
         emit(
             ev.DriftDetected(

@@ -40,6 +40,8 @@ from strategies import Bake, Pause, Step, Validate
 
 __all__ = ["RegionRollout", "TargetRun"]
 
+INTERRUPT_CHECK_SECONDS = 0.1
+
 
 class _Stop(Exception):
     """Ends the release with an outcome."""
@@ -70,6 +72,7 @@ class RegionRollout:
     replace_split: bool = False  # on_split_alias: replace
     promoted: Callable[[str, int], bool] = _never_promoted  # (target, pause index) released?
     abort_requested: Callable[[], bool] = lambda: False
+    interrupted: Callable[[], bool] = lambda: False  # a signal: cheap to ask, asked often
     full_promotion_requested: Callable[[], bool] = lambda: False
     journal: Journal = field(default_factory=NullJournal)
     rollback_deadline_seconds: float = 300.0
@@ -184,9 +187,8 @@ class RegionRollout:
         published: dict[str, PublishedVersion],
         progress: Sequence[TargetProgress],
     ) -> RegionResult:
-        for item in progress:
-            self._serving[item.run.name] = item.last.routing
         serving = {name: routing.describe() for name, routing in self._serving.items()}
+        serving.update({item.run.name: item.serving for item in progress})
         return RegionResult(self.region, outcome, message, dict(published), serving)
 
     # -- before any change -------------------------------------------------------------
@@ -349,8 +351,21 @@ class RegionRollout:
                 if self._watch.due():
                     self._poll_alarms()
                 self._advance(item)
-            self.clock.sleep(self._seconds_to_next_wake(progress))
+            self._wait(self._seconds_to_next_wake(progress))
         self._poll_alarms()
+        for item in progress:
+            # A finished target never writes again, so only a last read can see it drifted.
+            read_checked(item, self.region, self.emit)
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep until something is due; a signal cuts it short, as a cancelled CI job
+        leaves seconds, not a poll interval, before it kills the process."""
+        deadline = self.clock.monotonic() + seconds
+        while not self.interrupted():
+            left = deadline - self.clock.monotonic()
+            if left <= 0:
+                return
+            self.clock.sleep(min(left, INTERRUPT_CHECK_SECONDS))
 
     def _seconds_to_next_wake(self, progress: list[TargetProgress]) -> float:
         now = self.clock.monotonic()

@@ -235,6 +235,7 @@ class RegionBuild:
             if session
             else (lambda _t, _step: False),
             abort_requested=session.abort_requested if session else _never,
+            interrupted=session.interrupted.is_set if session else _never,
             full_promotion_requested=session.full_promotion_requested if session else _never,
             journal=journal,
             description=f"rollout {session.record.id}" if session else "rollout",

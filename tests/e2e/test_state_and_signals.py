@@ -83,6 +83,21 @@ def test_a_signal_mid_rollout_rolls_back_and_exits_3(
     assert not (tmp_path / ".rollout" / "e2e.lock").exists()
 
 
+def test_a_signal_during_a_bake_does_not_wait_for_the_next_alarm_poll(
+    world: World, aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan = lambda_plan(tmp_path, SLOW_CANARY)
+    plan.write_text(plan.read_text().replace("poll_interval: 0.1s", "poll_interval: 60s"))
+    process = start_apply(plan, aws_endpoint, tmp_path / "log")
+    wait_until(baking_at_10_percent(tmp_path))
+
+    os.killpg(process.pid, signal.SIGINT)
+
+    # Far less than the 60 s poll: GitHub Actions kills the job 10 s after its SIGINT.
+    assert process.wait(15) == 3, (tmp_path / "log").read_text()
+    assert world.lambda_routing("api") == ("1", {})
+
+
 def stubborn_release(tmp_path: Path) -> Path:
     """A plan whose after_traffic hook ignores being stopped, so rolling back takes seconds."""
     (tmp_path / "stubborn.py").write_text(

@@ -492,3 +492,49 @@ def test_the_base_of_a_split_alias_is_the_version_with_the_larger_weight() -> No
     assert AliasRouting("1", (("2", Decimal(30)),)).base == "1"
     assert AliasRouting("1", (("2", Decimal(50)),)).base == "1"  # a tie keeps the first written
     assert AliasRouting("arn:v2", (("arn:v1", Decimal(90)),)).base == "arn:v1"
+
+
+def test_a_signal_during_a_long_bake_rolls_back_at_once_not_a_poll_later() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    signalled = {"now": False}
+    clock.at(7.0, lambda: signalled.update(now=True))
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(
+        clock,
+        [TargetRun("api", target, steps, ("errors",))],
+        poll=30.0,
+        interrupted=lambda: signalled["now"],
+        abort_requested=lambda: signalled["now"],
+    )
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.ROLLED_BACK
+    restored_at, restored = target.history[-1]
+    assert restored == AliasRouting("1") and restored_at <= 7.0 + 0.1 + 1e-9
+
+
+def test_drift_on_a_target_that_finished_first_is_found_before_calling_it_released() -> None:
+    clock = FakeClock()
+    fast, slow = FakeTarget(clock, name="api"), FakeTarget(clock, name="flow")
+    clock.at(
+        30.0, lambda: setattr(fast, "alias", AliasState("arn:fn:live", AliasRouting("1"), "x"))
+    )
+    runs = [
+        TargetRun("api", fast, codedeploy.steps("AllAtOnce", bake=timedelta(0)), ("errors",)),
+        TargetRun(
+            "flow",
+            slow,
+            canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0)),
+            ("errors",),
+        ),
+    ]
+    engine, log = region(clock, runs)
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.NEEDS_HUMAN
+    assert "drift_detected" in log.kinds()
+    assert slow.alias is not None and slow.alias.routing == AliasRouting("1")  # put back
+    assert result.serving["api"] == "1: 100%"  # what was found, not what rollout had set
