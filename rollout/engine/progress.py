@@ -143,7 +143,13 @@ class GuardedJournal:
 
 def read_checked(item: TargetProgress, region: str, emit: ev.EventSink) -> AliasState:
     """The alias as AWS has it now, which must be what rollout last set (or was setting)."""
-    current = item.run.adapter.read_alias()
+    return check_ours(item, item.run.adapter.read_alias(), region, emit)
+
+
+def check_ours(
+    item: TargetProgress, current: AliasState | None, region: str, emit: ev.EventSink
+) -> AliasState:
+    """`current`, if it is what rollout last set (or was setting); DriftError otherwise."""
     found = current.routing if current is not None else None
     ours = [item.last.routing, *([item.pending] if item.pending else [])]
     if not any(routing.same_as(found) for routing in ours):

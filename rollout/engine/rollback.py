@@ -20,7 +20,7 @@ from rollout.engine.ports import (
     TargetError,
     TargetStatus,
 )
-from rollout.engine.progress import DriftError, GuardedJournal, TargetProgress, read_checked
+from rollout.engine.progress import DriftError, GuardedJournal, TargetProgress, check_ours
 
 INITIAL_DELAY = 0.5
 MAX_DELAY = 30.0
@@ -92,10 +92,13 @@ class Rollback:
         delay = INITIAL_DELAY
         while True:
             try:
-                current = read_checked(item, self.region, self.emit)
-                if current.routing.same_as(item.initial.routing):
-                    item.last, item.pending = current, None  # the lost answer was a success
+                current = item.run.adapter.read_alias()
+                if current is not None and current.routing.same_as(item.initial.routing):
+                    # Already back (a lost answer, or a process that restored it from
+                    # memory when the state store was gone): nothing to write.
+                    item.last, item.pending = current, None
                 else:
+                    current = check_ours(item, current, self.region, self.emit)
                     item.pending = item.initial.routing
                     self.journal.record_quietly(
                         item.run.name, item.snapshot(TargetStatus.ROLLING_BACK)

@@ -330,6 +330,13 @@ def test_a_state_store_that_fails_mid_shift_rolls_traffic_back_from_memory(
     assert "state store" in events[-1]["message"]
     assert release.at_old(), release.routings()
 
+    # The store comes back, stale: rollback finds every alias already restored.
+    state_folder.unlink()
+    (release.folder / "moved-away").rename(state_folder)
+    again = cli(release, "rollback")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert "DRIFT" not in again.stdout and release.state()["status"] == "rolled_back"
+
 
 def test_an_alias_on_latest_is_refused_before_anything_is_written(
     aws_endpoint: str, tmp_path: Path
