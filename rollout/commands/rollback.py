@@ -130,27 +130,33 @@ def _holder_gone(context: CommandContext, store: StateStore, say: Callable[[str]
 
 
 def _nothing_recorded(context: CommandContext) -> CommandResult:
-    """No record: fine only if no alias of the plan is split between two versions."""
+    """No record: fine only if every alias of the plan could be read and none is split."""
     builder = context.builder()
-    split = []
-    for region in context.loaded.plan.regions:
-        if not context.selection.has_region(region):
-            continue
+    regions = [r for r in context.loaded.plan.regions if context.selection.has_region(r)]
+    context.check_credentials(builder, regions)
+    split, unread = [], []
+    for region in regions:
         build = builder.region(region)
         for target in context.loaded.plan.targets:
             try:
                 alias = build.target_run(target, build.scope).adapter.read_alias()
-            except (TargetError, ValueError):
-                continue  # a name that cannot be resolved has no alias to look at
+            except ValueError:
+                continue  # a name that needs values no stage gave: no alias was ever made
+            except TargetError as exc:
+                unread.append(f"{region} {target.name}: {exc}")
+                continue
             if alias is not None and len(alias.routing.shares()) > 1:
                 split.append(f"{region} {target.name} serves {alias.routing.describe()}")
-    if split:
+    if split or unread:
+        found = f"but {'; '.join(split)}" if split else "and not every alias could be read"
         return said(
             ExitCode.NEEDS_HUMAN,
-            f"error: no rollout of {context.name!r} is recorded, but {'; '.join(split)}",
+            f"error: no rollout of {context.name!r} is recorded, {found}",
+            *(f"error: {line}" for line in unread),
             "the record of the routing to restore is gone (another state store? a deleted "
             "state folder?); set the alias by hand or point rollout at the store that has it",
             split=split,
+            unread=unread,
         )
     return said(
         ExitCode.OK,

@@ -465,3 +465,14 @@ def test_resume_of_some_targets_of_a_region_is_refused(release: Release) -> None
 
     assert result.exit_code == 2
     assert "a region's targets are one release" in result.stderr
+
+
+def test_rollback_with_no_record_and_aws_out_of_reach_does_not_say_nothing_to_restore(
+    release: Release,
+) -> None:
+    result = run_cli(["rollback", "-f", str(release.plan), "--endpoint-url", "http://127.0.0.1:9"])
+
+    # Who rollout acts as is asked first: the unreachable endpoint is an error, exit 1.
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "GetCallerIdentity on AWS in us-east-1 failed" in result.stderr
+    assert "nothing to restore" not in result.stdout + result.stderr
