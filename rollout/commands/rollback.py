@@ -46,6 +46,13 @@ def rollback(
             "a region's targets go back together: choose regions with --region, not --target"
         )
     store = context.store()
+    holder = store.lock_holder(context.name)
+    if context.selection.regions and holder is not None and not holder_is_dead(holder):
+        return said(
+            ExitCode.ERROR,
+            f"error: a running rollout ({holder.describe()}) rolls back as a whole: run "
+            "`rollout rollback` without --region, or `rollout abort`",
+        )
     if not _holder_gone(context, store, say):
         return said(
             ExitCode.NEEDS_HUMAN,

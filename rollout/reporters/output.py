@@ -20,14 +20,17 @@ from rollout.engine import events as ev
 class GuardedOutput:
     """Writes whole lines to a stream, flushed at once; after a failure, writes nothing more."""
 
-    def __init__(self, stream: Callable[[], TextIO] = lambda: sys.stdout) -> None:
+    def __init__(self, stream: Callable[[], TextIO | None] = lambda: sys.stdout) -> None:
         self._stream = stream
         self.failure: str | None = None
 
     def __call__(self, line: str) -> None:
         if self.failure is not None:
             return
-        stream = self._stream()
+        stream: TextIO | None = self._stream()
+        if stream is None:  # started with the descriptor closed (`>&-`): nowhere to write
+            self.failure = "standard output is closed"
+            return
         try:
             stream.write(line + "\n")
             stream.flush()
@@ -46,10 +49,13 @@ def _silence(stream: TextIO) -> None:
 
 
 def warn(text: str) -> None:
-    """A line on standard error, if standard error is still there."""
+    """A line on standard error, if standard error is still there; never raises."""
+    stream = sys.stderr
+    if stream is None:  # started with standard error closed
+        return
     with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(text + "\n")
-        sys.stderr.flush()
+        stream.write(text + "\n")
+        stream.flush()
 
 
 def guarded_sink(reporter: ev.EventSink) -> ev.EventSink:

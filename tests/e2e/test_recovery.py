@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -476,3 +477,44 @@ def test_rollback_with_no_record_and_aws_out_of_reach_does_not_say_nothing_to_re
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "GetCallerIdentity on AWS in us-east-1 failed" in result.stderr
     assert "nothing to restore" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "closed",
+    ["2>&-", ">&- 2>&-", "--output json 2>&- | head -3; exit ${PIPESTATUS[0]}"],
+    ids=["stderr", "stdout-and-stderr", "stderr-and-a-pipe-that-closes"],
+)
+def test_a_rollout_started_with_its_output_closed_still_runs_to_its_end(
+    release: Release, closed: str
+) -> None:
+    release.plan.write_text(TWO_SPEEDS.replace("interval: 30s", "interval: 0.3s"))
+    command = " ".join(
+        shlex.quote(part)
+        for part in rollout_command("apply", release.plan, release.endpoint, "--yes")
+    )
+
+    done = subprocess.run(
+        ["bash", "-c", f"{command} {closed}"], stdout=subprocess.DEVNULL, timeout=60, check=False
+    )
+
+    assert done.returncode == 0
+    assert release.at_new(), release.routings()
+    assert release.state()["status"] == "succeeded"
+
+
+def test_rollback_of_one_region_while_a_rollout_runs_is_refused(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    made, _, _ = two_region_release(aws_endpoint, tmp_path)
+    process = start_apply(made)
+    try:
+        wait_until(lambda: recorded(made, "api", "eu-west-1").get("step", 0) >= 1)
+
+        result = cli(made, "rollback", "--region", "eu-west-1")
+
+        assert result.exit_code == 1
+        assert "rolls back as a whole" in result.stderr
+        assert process.poll() is None  # nobody asked it to stop
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
