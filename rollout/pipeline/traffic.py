@@ -7,7 +7,7 @@ an edited plan cannot hide what the release touched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -70,8 +70,9 @@ class TrafficStage:
     def preview(self, scope: RegionScope) -> RegionInspection:
         """Every alias, what would be published, every alarm, and what would stop a release."""
         try:
-            runs = [self.build.target_run(target, scope) for target in self.targets]
-        except ValueError as exc:  # a placeholder the scope cannot fill
+            identities = self._identities(scope, {})
+            runs = [self.build.target_run(t, scope, identities[t.name]) for t in self.targets]
+        except ValueError as exc:  # a placeholder the scope cannot fill, an alias named twice
             target = TargetInspection("-", "unknown", f"error: {exc}", False, str(exc))
             return RegionInspection(self.region, (target,), (), (f"{self.region} {exc}",))
         return self.build.inspect(runs, scope)
@@ -95,12 +96,24 @@ class TrafficStage:
         result = engine.resume(snapshots) if snapshots else engine.run()
         return StageRun(result, scope)
 
+    def _identities(
+        self, scope: RegionScope, known: Mapping[str, TargetIdentity]
+    ) -> dict[str, TargetIdentity]:
+        """The resource of each target (the recorded one, when known); one target an alias."""
+        identities: dict[str, TargetIdentity] = {}
+        for target in self.targets:
+            identity = known.get(target.name) or self.build.identity(target, scope)
+            twin = next((name for name, seen in identities.items() if seen == identity), None)
+            if twin is not None:
+                raise ValueError(
+                    f"targets {twin!r} and {target.name!r} both name {identity.describe()} in "
+                    f"{self.region}; an alias can be moved by one target only"
+                )
+            identities[target.name] = identity
+        return identities
+
     def _resolve(self, scope: RegionScope) -> list[TargetRun]:
-        known = self.recorded.resources if self.recorded else {}
-        identities: dict[str, TargetIdentity] = {
-            target.name: known.get(target.name) or self.build.identity(target, scope)
-            for target in self.targets
-        }
+        identities = self._identities(scope, self.recorded.resources if self.recorded else {})
         if self.session is not None:
             self.session.resolved(self.region, scope.recorded(), identities)
         return [self.build.target_run(t, scope, identities[t.name]) for t in self.targets]

@@ -22,6 +22,7 @@ def check_plan(plan: Plan, source: SourceDocument) -> list[PlanError]:
     return [
         *_check_regions(plan, source),
         *_check_target_names(plan, source),
+        *_check_distinct_aliases(plan, source),
         *_check_strategies(plan, source),
     ]
 
@@ -58,6 +59,24 @@ def _check_target_names(plan: Plan, source: SourceDocument) -> Iterator[PlanErro
                 ("targets", index, "name"), f"another target is named {target.name!r}"
             )
         seen.add(target.name)
+
+
+def _check_distinct_aliases(plan: Plan, source: SourceDocument) -> Iterator[PlanError]:
+    """One alias is one release: two targets may not move the same one."""
+    seen: dict[tuple[str, str, str], str] = {}
+    for index, target in enumerate(plan.targets):
+        if target.lambda_ is not None:
+            key = ("lambda", target.lambda_.function, target.lambda_.alias)
+        else:
+            assert target.stepfunctions is not None
+            key = ("stepfunctions", target.stepfunctions.state_machine, target.stepfunctions.alias)
+        if key in seen:
+            yield source.error(
+                ("targets", index, key[0]),
+                f"names the same alias as target {seen[key]!r} ({key[1]}:{key[2]}); an alias can "
+                "be moved by one target only",
+            )
+        seen.setdefault(key, target.name)
 
 
 def _check_strategies(plan: Plan, source: SourceDocument) -> Iterator[PlanError]:

@@ -518,3 +518,24 @@ def test_rollback_of_one_region_while_a_rollout_runs_is_refused(
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)
+
+
+def test_two_targets_resolving_to_the_same_alias_are_refused_before_anything_moves(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    world = world_with_api(aws_endpoint, "us-east-1")
+    world.function("api-us-east-1")
+    plan = (
+        "version: 1\nname: crash\nregions: [us-east-1]\ntargets:\n"
+        "  - name: one\n    lambda: {function: api-us-east-1, alias: live, code: {zip: v2.zip}}\n"
+        "    strategy: AllAtOnce\n"
+        "  - name: two\n    lambda: {function: 'api-{region}', alias: live, code: {zip: v2.zip}}\n"
+        "    strategy: AllAtOnce\n"
+    )
+    made = api_release(aws_endpoint, tmp_path, plan, world)
+
+    result = cli(made, "apply", "--yes")
+
+    assert result.exit_code == 1
+    assert "targets 'one' and 'two' both name lambda api-us-east-1:live" in result.stderr
+    assert world.versions("api-us-east-1") == ["1"]
