@@ -1,4 +1,8 @@
-"""Masks what looks like an AWS credential in text rollout passes on: hook output and errors."""
+"""Masks what looks like a credential in text rollout passes on: hook output and errors.
+
+AWS keys and session tokens, and the secrets a URL can carry: a password before
+the host, and query values named like secrets.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,15 @@ _ASSIGNMENT = re.compile(
     re.IGNORECASE,
 )
 _ACCESS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+# A URL's `user:password@`, and query values named like secrets (`?token=…`, `&api_key=…`).
+_URL_PASSWORD = re.compile(
+    r"(?P<scheme>\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^/\s@]+(?=@)", re.IGNORECASE
+)
+_QUERY_SECRET = re.compile(
+    r"(?P<name>[?&](?:[a-z0-9_.-]*(?:token|secret|password|passwd|key|signature|sig|auth)"
+    r"[a-z0-9_.-]*)=)[^&#\s]+",
+    re.IGNORECASE,
+)
 # A whole run of base64 characters (padding apart), touching no other such character.
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40,}(?P<padding>=*)(?![A-Za-z0-9/+])")
 _SECRET_KEY_LENGTH = 40
@@ -36,6 +49,8 @@ def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
         if len(value) >= _SHORTEST_CREDENTIAL:
             text = text.replace(value, REDACTED)
     text = _ASSIGNMENT.sub(lambda match: match["name"] + REDACTED, text)
+    text = _URL_PASSWORD.sub(lambda match: match["scheme"] + REDACTED, text)
+    text = _QUERY_SECRET.sub(lambda match: match["name"] + REDACTED, text)
     text = _ACCESS_KEY_ID.sub(REDACTED, text)
     return _BASE64_RUN.sub(_masked_run, text)
 

@@ -58,3 +58,16 @@ def test_the_environments_credential_values_are_masked_whatever_their_shape() ->
 def test_short_placeholder_credentials_are_not_masked() -> None:
     # Emulators accept credentials such as "testing"; masking them would mangle ordinary words.
     assert redact("testing the sandbox", {"AWS_ACCESS_KEY_ID": "testing"}) == "testing the sandbox"
+
+
+def test_secrets_in_urls_are_masked_and_the_rest_of_the_url_kept() -> None:
+    url = "https://deploy:s3cr3t-pw@smoke.example.com/check?region=us-east-1&token=abc.def&x=1"
+    assert redact(url, {}) == (
+        "https://deploy:[redacted]@smoke.example.com/check?region=us-east-1&token=[redacted]&x=1"
+    )
+    assert redact("http://h/p?api_key=k1&X-Amz-Signature=ab12", {}) == (
+        "http://h/p?api_key=[redacted]&X-Amz-Signature=[redacted]"
+    )
+    assert redact("http://127.0.0.1:8080/health?version=7", {}) == (
+        "http://127.0.0.1:8080/health?version=7"
+    )

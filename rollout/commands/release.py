@@ -19,7 +19,7 @@ from rollout.pipeline.release import run_release
 from rollout.pipeline.selection import Selection
 from rollout.plan.fingerprint import changed_parts, plan_hash, plan_parts
 from rollout.plan.load import LoadedPlan
-from rollout.state.model import RolloutRecord
+from rollout.state.model import RolloutRecord, RolloutStatus
 from rollout.state.session import RolloutSession
 
 Say = Callable[[str], None]
@@ -47,7 +47,8 @@ def apply(
     )
 
     def ready() -> CommandResult | None:
-        refused = _unfinished_record(context, store.read(context.name), discard_record, say)
+        earlier = store.read(context.name)
+        refused = _unfinished_record(context, earlier, discard_record)
         if refused is not None:
             return refused
         live = read_live_plan(builder)
@@ -61,6 +62,9 @@ def apply(
             )
         if confirm is not None and not confirm(live):
             return said(ExitCode.ERROR, "error: not confirmed; nothing was changed")
+        if earlier is not None and earlier.unfinished:  # --discard-record, and all is ready
+            store.append_history(earlier)
+            say(f"the unfinished record of rollout {earlier.id} was moved to the history")
         session.begin([region for wave in builder.selection.waves(builder.plan) for region in wave])
         return None
 
@@ -101,14 +105,10 @@ def _release_locked(
 
 
 def _unfinished_record(
-    context: CommandContext, record: RolloutRecord | None, discard: bool, say: Say
+    context: CommandContext, record: RolloutRecord | None, discard: bool
 ) -> CommandResult | None:
     """A refusal when the last rollout never finished, unless told to discard its record."""
-    if record is None or not record.unfinished:
-        return None
-    if discard:
-        context.store().append_history(record)
-        say(f"the unfinished record of rollout {record.id} was moved to the history")
+    if record is None or not record.unfinished or discard:
         return None
     plan = context.plan_file
     return said(
@@ -141,8 +141,10 @@ def resume(
     if record is None:
         return said(ExitCode.ERROR, f"no rollout of {context.name!r} is recorded")
     if not record.unfinished:
+        # Ended, but needing a look: resuming cannot help, and CI must not read it as fine.
+        code = ExitCode.NEEDS_HUMAN if record.status is RolloutStatus.NEEDS_HUMAN else ExitCode.OK
         return said(
-            ExitCode.OK,
+            code,
             f"the last rollout of {context.name!r} ({record.id}) ended: "
             f"{record.status.value}; nothing to resume",
         )

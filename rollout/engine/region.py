@@ -80,6 +80,7 @@ class RegionRollout:
     _alarm_watch: AlarmWatch | None = None
     _serving: dict[str, AliasRouting] = field(default_factory=dict)
     _known: dict[str, str] = field(default_factory=dict)  # placeholder values, as targets publish
+    _created: list[str] = field(default_factory=list)  # aliases this rollout created
     _guarded: GuardedJournal | None = None
 
     @property
@@ -106,6 +107,7 @@ class RegionRollout:
             and snapshot.status.restorable
             and snapshot.initial is not None
         ]
+        self._created += [n for n, snap in snapshots.items() if snap.status is TargetStatus.CREATED]
         outcome, message = self._roll_back(progress, reason)
         return self._finish(outcome, message, {}, progress)
 
@@ -178,7 +180,13 @@ class RegionRollout:
         rollback = Rollback(
             self.region, self.clock, self.emit, self._journal, self.rollback_deadline_seconds
         )
-        return rollback.run(progress, reason)
+        outcome, message = rollback.run(progress, reason)
+        if self._created:
+            # There was no routing before a first deploy: removing the alias could break
+            # whoever started using it, so it stays.
+            kept = ", ".join(self._created)
+            message += f"; the alias rollout created for {kept} was kept (it had no routing before)"
+        return outcome, message
 
     def _finish(
         self,
@@ -324,6 +332,7 @@ class RegionRollout:
         )
         self._journal.record(target.name, snapshot)
         self._serving[target.name] = created.routing
+        self._created.append(target.name)
         self.emit(
             ev.AliasCreated(
                 region=self.region, target=target.name, version=new.version, arn=created.arn

@@ -210,13 +210,21 @@ def test_apply_after_a_forced_unlock_will_not_overwrite_an_unfinished_record(
     assert "rollout rollback -f" in refused.stderr and "rollout resume -f" in refused.stderr
     assert release.state()["id"] == started
 
+    refused_again = cli(release, "apply", "--yes", "--discard-record")
+
+    # The aliases the killed rollout left split stop the new release: the record stays.
+    assert refused_again.exit_code == 1, refused_again.stdout + refused_again.stderr
+    assert "already split" in refused_again.stderr
+    assert release.state()["id"] == started and "no rollouts" in cli(release, "history").stdout
+
+    release.plan.write_text(TWO_SPEEDS.replace("30s", "0.3s") + "on_split_alias: replace\n")
     discarded = cli(release, "apply", "--yes", "--discard-record")
 
-    # The old record goes to the history; the aliases it left split stop the new release.
-    assert discarded.exit_code == 1, discarded.stdout + discarded.stderr
-    assert "already split" in discarded.stderr
-    history = cli(release, "history")
-    assert started in history.stdout and "in_progress" in history.stdout
+    assert discarded.exit_code == 0, discarded.stdout + discarded.stderr
+    assert "was moved to the history" in discarded.stderr
+    history = cli(release, "history").stdout
+    assert started in history and "in_progress" in history
+    assert release.state()["id"] != started
 
 
 def test_rollback_with_no_record_refuses_while_an_alias_is_still_split(release: Release) -> None:

@@ -282,6 +282,8 @@ def test_drift_before_resume_needs_a_human_and_changes_nothing(
     assert result.exit_code == 4
     assert "changed outside rollout" in result.stdout
     assert world.lambda_routing("api") == ("1", {"2": Decimal("33.00")})
+    again = run_cli(["resume", "-f", str(plan), "--endpoint-url", aws_endpoint])
+    assert again.exit_code == 4 and "ended: needs_human; nothing to resume" in again.stderr
 
 
 def test_history_lists_finished_rollouts(world: World, aws_endpoint: str, tmp_path: Path) -> None:

@@ -538,3 +538,22 @@ def test_drift_on_a_target_that_finished_first_is_found_before_calling_it_releas
     assert "drift_detected" in log.kinds()
     assert slow.alias is not None and slow.alias.routing == AliasRouting("1")  # put back
     assert result.serving["api"] == "1: 100%"  # what was found, not what rollout had set
+
+
+def test_rolling_back_says_an_alias_the_rollout_created_was_kept() -> None:
+    clock = FakeClock()
+    created, existing = FakeTarget(clock, versions={}, alias=None), FakeTarget(clock)
+    alarms = FakeAlarms({"errors": "OK"})
+    clock.at(30.0, lambda: alarms.states_now.update(errors="ALARM"))
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    runs = [
+        TargetRun("new", created, steps, ("errors",)),
+        TargetRun("api", existing, steps, ("errors",)),
+    ]
+    engine, _ = region(clock, runs, alarms)
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.ROLLED_BACK
+    assert existing.alias is not None and existing.alias.routing == AliasRouting("1")
+    assert "the alias rollout created for new was kept" in result.message
