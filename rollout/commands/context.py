@@ -45,6 +45,13 @@ class CommandContext:
     def store(self) -> StateStore:
         return open_store(self.loaded, self.endpoint_url)
 
+    def whole_regions(self, acting: str) -> None:
+        """Refuse --target for a command that acts on whole regions (`acting` says how)."""
+        if self.selection.targets:
+            raise TargetFilterError(
+                f"a region's targets are one release: {acting} regions with --region, not --target"
+            )
+
     def check_credentials(self, builder: Builder, regions: Iterable[str]) -> None:
         """Ask who rollout acts as in each region: AwsConfigError (exit 1) before any change."""
         for region in regions:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rollout.clock import SystemClock
-from rollout.commands.context import CommandContext, CommandResult, TargetFilterError, ran, said
+from rollout.commands.context import CommandContext, CommandResult, ran, said
 from rollout.commands.inspect import LivePlan, read_live_plan
 from rollout.engine import events as ev
 from rollout.engine.waves import RolloutResult
@@ -132,10 +132,7 @@ def resume(
     on_start: SessionStarted = _nothing,
 ) -> CommandResult:
     """Carry on with an unfinished rollout, with the plan it began with (or --force)."""
-    if context.selection.targets:
-        raise TargetFilterError(
-            "a region's targets are one release: resume regions with --region, not --target"
-        )
+    context.whole_regions("resume")
     store = context.store()
     record = store.read(context.name)
     if record is None:

@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from rollout.commands.context import (
     CommandContext,
     CommandResult,
-    TargetFilterError,
     ran,
     said,
 )
@@ -41,10 +40,7 @@ def rollback(
     on_start: Callable[[RolloutSession], None] = lambda _session: None,
 ) -> CommandResult:
     """Restore what the record says was changed; exit 0 when all of it is back, 4 otherwise."""
-    if context.selection.targets:
-        raise TargetFilterError(
-            "a region's targets go back together: choose regions with --region, not --target"
-        )
+    context.whole_regions("roll back")
     store = context.store()
     holder = store.lock_holder(context.name)
     if context.selection.regions and holder is not None and not holder_is_dead(holder):

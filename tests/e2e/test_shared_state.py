@@ -42,6 +42,16 @@ def shared(endpoint: str, *, create: bool = True) -> S3StateStore:
     )
 
 
+def released_with_shared_state(endpoint: str, folder: Path) -> tuple[World, Path]:
+    """A function and its alarm, and an all-at-once plan that keeps its state in S3."""
+    world = World(endpoint)
+    world.function("api")
+    world.alarm("api-errors")
+    plan = lambda_plan(folder, "AllAtOnce")
+    plan.write_text(plan.read_text() + STATE)
+    return world, plan
+
+
 def holder(rollout_id: str, pid: int = 1) -> LockHolder:
     return LockHolder(user="ci", host="elsewhere", pid=pid, rollout_id=rollout_id)
 
@@ -87,11 +97,7 @@ def test_apply_with_shared_state_records_in_s3_and_refuses_a_second_apply(
 
 def test_a_missing_state_bucket_is_a_clear_error(aws_endpoint: str, tmp_path: Path) -> None:
     shared(aws_endpoint, create=False)
-    world = World(aws_endpoint)
-    world.function("api")
-    world.alarm("api-errors")
-    plan = lambda_plan(tmp_path, "AllAtOnce")
-    plan.write_text(plan.read_text() + STATE)
+    world, plan = released_with_shared_state(aws_endpoint, tmp_path)
 
     result = run_cli(["apply", "--yes", "-f", str(plan), "--endpoint-url", aws_endpoint])
 
@@ -110,11 +116,7 @@ def test_an_apply_that_fails_before_traffic_on_a_missing_bucket_releases_its_loc
         AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    world = World(aws_endpoint)
-    world.function("api")
-    world.alarm("api-errors")
-    plan = lambda_plan(tmp_path, "AllAtOnce")
-    plan.write_text(plan.read_text() + STATE)
+    _, plan = released_with_shared_state(aws_endpoint, tmp_path)
 
     result = run_cli(["apply", "--yes", "-f", str(plan), "--endpoint-url", aws_endpoint])
 
