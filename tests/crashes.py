@@ -98,10 +98,13 @@ class Release:
         path = self.folder / ".rollout" / "crash.json"
         return json.loads(path.read_text()) if path.exists() else {}
 
-    def kill_apply_at(self, point: KillPoint) -> list[str]:
-        """Run apply, SIGKILL it right after the chosen event; the event kinds it emitted."""
+    def kill_apply_at(
+        self, point: KillPoint, command: tuple[str, ...] = ("apply", "--yes")
+    ) -> list[str]:
+        """Run apply (or `command`), SIGKILL it right after the chosen event; the event kinds
+        it emitted."""
         process = subprocess.Popen(
-            rollout_command("apply", self.plan, self.endpoint, "--yes", "--output", "json"),
+            rollout_command(command[0], self.plan, self.endpoint, *command[1:], "--output", "json"),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -7,11 +7,14 @@ event's exit code are written the same way whether a release is new or resumed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from rollout.clock import SystemClock
 from rollout.commands.context import CommandContext, CommandResult, ran, said
 from rollout.commands.inspect import LivePlan, read_live_plan
+from rollout.commands.rollback import rollback
 from rollout.engine import events as ev
+from rollout.engine.ports import TargetStatus
 from rollout.engine.waves import RolloutResult
 from rollout.exitcodes import ExitCode
 from rollout.pipeline.build import Builder
@@ -65,7 +68,11 @@ def apply(
         if earlier is not None and earlier.unfinished:  # --discard-record, and all is ready
             store.append_history(earlier)
             say(f"the unfinished record of rollout {earlier.id} was moved to the history")
-        session.begin([region for wave in builder.selection.waves(builder.plan) for region in wave])
+        selection = builder.selection
+        session.begin(
+            [region for wave in selection.waves(builder.plan) for region in wave],
+            list(selection.targets),
+        )
         return None
 
     return _release_locked(
@@ -145,13 +152,25 @@ def resume(
             f"the last rollout of {context.name!r} ({record.id}) ended: "
             f"{record.status.value}; nothing to resume",
         )
+    owed = record.rollback_owed()
+    if owed:  # a `rollout rollback` was cut short: finish it before anything else
+        say(f"finishing the rollback of {', '.join(owed)} that was cut short")
+        narrowed = replace(context, selection=Selection(tuple(owed)))
+        return rollback(narrowed, sink, say=say, on_start=on_start)
     refused = _refuse_edited_plan(context, record, force) or _refuse_missing(context, record)
     if refused is not None:
         return refused
-    builder = context.builder()
-    context.check_credentials(
-        builder, [r for w in context.selection.waves(builder.plan) for r in w]
+    # Carry on with what the rollout set out to do, narrowed further by --region if given.
+    planned = Selection(
+        tuple(
+            r
+            for r in (record.planned_regions or context.loaded.plan.regions)
+            if context.selection.has_region(r)
+        ),
+        tuple(record.planned_targets),
     )
+    builder = Builder(context.loaded, planned, context.clock, context.endpoint_url)
+    context.check_credentials(builder, [r for w in planned.waves(builder.plan) for r in w])
     session = RolloutSession(store, record, context.clock)
     emit = context.stamped(sink)
     return _release_locked(builder, session, emit, say=say, on_start=on_start)
@@ -175,13 +194,21 @@ def _refuse_edited_plan(
 
 
 def _refuse_missing(context: CommandContext, record: RolloutRecord) -> CommandResult | None:
-    """Resume needs a strategy for every recorded target: the plan must still have them all."""
+    """Resume needs a strategy for every target it carries on: the plan must still have the
+    regions and targets that have not ended (one restored by `rollback` has)."""
     plan = context.loaded.plan
     names = {t.name for t in plan.targets}
+    open_regions = {
+        r: s for r, s in record.regions.items() if s.status is RolloutStatus.IN_PROGRESS
+    }
     missing = sorted(
-        {f"region {r}" for r in record.regions if r not in plan.regions}
-        | {f"target {t}" for stored in record.regions.values() for t in stored.targets}
-        - {f"target {n}" for n in names}
+        {f"region {r}" for r in open_regions if r not in plan.regions}
+        | {
+            f"target {name}"
+            for stored in open_regions.values()
+            for name, target in stored.targets.items()
+            if name not in names and target.status is not TargetStatus.ROLLED_BACK
+        }
     )
     if not missing:
         return None

@@ -70,6 +70,7 @@ def rollback(
     session = RolloutSession(store, record, context.clock)
     session.take_lock(say)
     try:
+        session.rollback_begins(regions)
         on_start(session)
         emit(ev.RolloutStarted(plan=context.name, waves=(tuple(regions),)))
         results = _restore_regions(builder, session, emit, record, regions)

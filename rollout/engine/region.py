@@ -31,6 +31,7 @@ from rollout.engine.progress import (
     GuardedJournal,
     TargetProgress,
     TargetRun,
+    check_ours,
     last_shift_index,
     read_checked,
 )
@@ -127,13 +128,14 @@ class RegionRollout:
                 # which the shifting loop's first look at the alarms takes care of.
                 self._check_alarms_before_start()
             self._publish_all(published, progress, snapshots)
-            for item in progress:
-                if item.moved or item.index:
-                    read_checked(item, self.region, self.emit)
+            put_back = [item.run.name for item in progress if self._found_put_back(item)]
         except _Stop as stop:
             return self._stop(stop, progress, published)
         except Exception as exc:
             return self._failed(progress, published, exc)
+        if put_back:
+            reason = f"finishing a rollback: {', '.join(put_back)} found back where it began"
+            return self._finish(*self._roll_back(progress, reason), published, progress)
         if any(snapshot.status.backing_out for snapshot in snapshots.values()):
             return self._finish(
                 *self._roll_back(progress, "finishing a rollback"), published, progress
@@ -142,6 +144,20 @@ class RegionRollout:
             outcome = Outcome.SUCCEEDED if published else Outcome.NOTHING_TO_DO
             return self._finish(outcome, _nothing_message(outcome), published, progress)
         return self._move(progress, published)
+
+    def _found_put_back(self, item: TargetProgress) -> bool:
+        """Check a resumed target's alias; True when it is back on its first routing although
+        the record says rollout had moved it: an earlier process rolled back without being able
+        to record it (its state store was gone), so the release must not carry on."""
+        if not (item.moved or item.index):
+            return False
+        current = item.run.adapter.read_alias()
+        moved_before = not item.last.routing.same_as(item.initial.routing)
+        if moved_before and current is not None and current.routing.same_as(item.initial.routing):
+            item.last, item.pending = current, None
+            return True
+        check_ours(item, current, self.region, self.emit)
+        return False
 
     def _move(
         self, progress: list[TargetProgress], published: dict[str, PublishedVersion]

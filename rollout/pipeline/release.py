@@ -33,7 +33,8 @@ def run_release(
 
     def run_region(region: str) -> RegionResult:
         stored = recorded.get(region)
-        if stored is not None and stored.status in _DONE:
+        owed = stored is not None and any(t.status.backing_out for t in stored.targets.values())
+        if stored is not None and stored.status in _DONE and not owed:
             message = "already done"
             emit(ev.RegionFinished(region=region, outcome=stored.status.value, message=message))
             serving = {n: t.last.routing().describe() for n, t in stored.targets.items() if t.last}

@@ -143,13 +143,30 @@ class RolloutRecord(BaseModel):
     plan_parts: dict[str, str] = Field(default_factory=dict)
     status: RolloutStatus = RolloutStatus.IN_PROGRESS
     planned_regions: list[str] = Field(default_factory=list)  # every region it set out to do
+    planned_targets: list[str] = Field(default_factory=list)  # and every target (all: empty)
+    # Regions a `rollout rollback` set out to restore: a rollback cut short is finished by
+    # `resume` before anything else.
+    rollback_regions: list[str] = Field(default_factory=list)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     regions: dict[str, RegionRecord] = Field(default_factory=dict)
 
     @property
     def unfinished(self) -> bool:
-        return self.status is RolloutStatus.IN_PROGRESS
+        """Still under way, or a rollback of it was cut short (it is owed, whatever the status)."""
+        return self.status is RolloutStatus.IN_PROGRESS or any(
+            target.status is TargetStatus.ROLLING_BACK
+            for region in self.regions.values()
+            for target in region.targets.values()
+        )
+
+    def rollback_owed(self) -> list[str]:
+        """The regions a cut-short `rollout rollback` still has to restore."""
+        return [
+            name
+            for name in self.rollback_regions
+            if name in self.regions and self.regions[name].status is not RolloutStatus.ROLLED_BACK
+        ]
 
     def every_region_ended(self) -> bool:
         """Whether every region the rollout set out to do has ended, one way or another."""

@@ -157,11 +157,22 @@ class RolloutSession:
 
     # -- the journal the engine and the pipeline write through ---------------------------------
 
-    def begin(self, regions: list[str]) -> None:
-        """Write the new record of a rollout of `regions`: from here on, `rollback` and
-        `resume` know it."""
+    def begin(self, regions: list[str], targets: list[str]) -> None:
+        """Write the new record of a rollout of `regions` and `targets` (all when empty): from
+        here on, `rollback` and `resume` know it."""
         self.record.planned_regions = list(regions)
+        self.record.planned_targets = list(targets)
         self._save()
+
+    def rollback_begins(self, regions: list[str]) -> None:
+        """Record that `rollout rollback` sets out to restore `regions`, before it changes
+        anything: a process killed from here on leaves a rollback that `resume` finishes and
+        `apply` will not overwrite."""
+        with self._write_lock:
+            self.record.status = RolloutStatus.IN_PROGRESS
+            self.record.finished_at = None
+            self.record.rollback_regions = sorted({*self.record.rollback_regions, *regions})
+            self._save()
 
     def _save(self) -> None:
         try:

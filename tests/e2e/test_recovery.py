@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from rollout.sandbox import package
-from tests.crashes import Release, one_fast_one_slow
+from tests.crashes import KillPoint, Release, one_fast_one_slow
 from tests.e2e.world import World
 from tests.processes import rollout_command, wait_until
 from tests.support import CliResult, run_cli
@@ -547,3 +547,103 @@ def test_two_targets_resolving_to_the_same_alias_are_refused_before_anything_mov
     assert result.exit_code == 1
     assert "targets 'one' and 'two' both name lambda api-us-east-1:live" in result.stderr
     assert world.versions("api-us-east-1") == ["1"]
+
+
+def test_resume_carries_on_only_what_a_narrowed_apply_set_out_to_do(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    made, east, west = two_region_release(aws_endpoint, tmp_path)
+    made.plan.write_text(made.plan.read_text().replace("interval: 30s", "interval: 1s"))
+    split = ("1", {"2": Decimal("10.00")})
+    kill_when(
+        start_apply(made, "--region", "us-east-1"), lambda: east.lambda_routing("api") == split
+    )
+
+    result = cli(made, "resume")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert east.lambda_routing("api") == ("2", {})
+    assert west.lambda_routing("api") == ("1", {}) and west.versions("api") == ["1"]
+    assert made.state()["status"] == "succeeded"
+
+
+def test_resume_carries_on_only_the_targets_a_narrowed_apply_chose(release: Release) -> None:
+    release.plan.write_text(TWO_SPEEDS.replace("interval: 30s", "interval: 1s"))
+    kill_when(
+        start_apply(release, "--target", "flow"),
+        lambda: recorded(release, "flow").get("step", 0) >= 1,
+    )
+
+    result = cli(release, "resume")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert release.world.sfn_routing(release.machine) == {"2": 100}
+    assert release.world.lambda_routing("api") == ("1", {}) and release.world.versions("api") == [
+        "1"
+    ]
+
+
+def test_a_rollback_killed_before_it_restored_anything_is_owed_and_finished_by_resume(
+    release: Release,
+) -> None:
+    release.plan.write_text(TWO_SPEEDS.replace("interval: 30s", "interval: 0.3s"))
+    assert cli(release, "apply", "--yes").exit_code == 0 and release.at_new()
+
+    release.kill_apply_at(KillPoint("rollout_started"), ("rollback",))
+
+    assert cli(release, "status").exit_code == 5  # the rollback is owed
+    refused = cli(release, "apply", "--yes")
+    assert refused.exit_code == 4 and "never finished" in refused.stderr
+    finished = cli(release, "resume")
+    assert finished.exit_code == 0, finished.stdout + finished.stderr
+    assert "finishing the rollback of us-east-1" in finished.stderr
+    assert release.at_old(), release.routings()
+    assert release.state()["status"] == "rolled_back"
+
+
+def test_a_rollback_killed_half_way_is_finished_by_resume(release: Release) -> None:
+    release.plan.write_text(TWO_SPEEDS.replace("interval: 30s", "interval: 0.3s"))
+    assert cli(release, "apply", "--yes").exit_code == 0
+
+    release.kill_apply_at(KillPoint("rollback_started"), ("rollback",))
+
+    assert cli(release, "resume").exit_code == 0
+    assert release.at_old(), release.routings()
+
+
+def test_resume_of_a_record_gone_stale_while_rolling_back_from_memory_finishes_the_rollback(
+    release: Release,
+) -> None:
+    process = start_apply(release)
+    wait_until(api_done_flow_at_canary(release))
+    state_folder = release.folder / ".rollout"
+    state_folder.rename(release.folder / "moved-away")
+    state_folder.write_text("not a folder")
+    assert process.wait(60) == 4 and release.at_old()
+    state_folder.unlink()
+    (release.folder / "moved-away").rename(state_folder)  # back, but stale: "shifting"
+
+    result = cli(release, "resume")
+
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert "DRIFT" not in result.stdout and "found back where it began" in result.stdout
+    assert release.at_old() and release.state()["status"] == "rolled_back"
+
+
+def test_resume_is_not_refused_for_a_removed_region_a_rollback_already_restored(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    made, east, west = two_region_release(aws_endpoint, tmp_path)
+    made.plan.write_text(made.plan.read_text().replace("interval: 30s", "interval: 1s"))
+    split = ("1", {"2": Decimal("10.00")})
+    kill_when(
+        start_apply(made),
+        lambda: east.lambda_routing("api") == split and west.lambda_routing("api") == split,
+    )
+    made.plan.write_text(made.plan.read_text().replace("[us-east-1, eu-west-1]", "[us-east-1]"))
+    assert cli(made, "rollback", "--region", "eu-west-1").exit_code == 0
+
+    result = cli(made, "resume", "--force")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert east.lambda_routing("api") == ("2", {}) and west.lambda_routing("api") == ("1", {})
