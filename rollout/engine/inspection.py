@@ -110,5 +110,8 @@ def _inspect_target(
         failed = f"{target.name}: {exc}"
         return TargetInspection(target.name, "unknown", f"error: {exc}", False, failed)
     current = alias.routing.describe() if alias else "no alias yet (first deploy creates it)"
+    changed, summary = release.changed, release.summary
+    if not changed and alias is not None and replace_split and len(alias.routing.shares()) > 1:
+        changed, summary = True, f"{summary}; the rest of the split alias moves to it"
     problem = alias_problem(target.name, alias, replace_split)
-    return TargetInspection(target.name, current, release.summary, release.changed, problem)
+    return TargetInspection(target.name, current, summary, changed, problem)

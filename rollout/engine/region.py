@@ -36,8 +36,8 @@ from rollout.engine.progress import (
     read_checked,
 )
 from rollout.engine.rollback import Rollback, error_text
-from rollout.engine.routing import AliasRouting
-from strategies import Bake, Pause, Step, Validate
+from rollout.engine.routing import AliasRouting, AliasState
+from strategies import Bake, Pause, Shift, Step, Validate
 
 __all__ = ["RegionRollout", "TargetRun"]
 
@@ -295,6 +295,9 @@ class RegionRollout:
         problem = alias_problem(target.name, alias, self.replace_split)
         if problem:
             raise _Stop(Outcome.FAILED_BEFORE_TRAFFIC, problem)
+        split = alias is not None and len(alias.routing.shares()) > 1
+        if not release.changed and alias is not None and split and self.replace_split:
+            return self._finish_split(target, alias, release.summary)
         if not release.changed and alias is not None:
             unchanged = TargetSnapshot(
                 TargetStatus.UNCHANGED, alias.arn, alias.routing, alias.routing
@@ -332,6 +335,33 @@ class RegionRollout:
         )
         if alias is None:
             self._create_alias(target, new)
+        return item
+
+    def _finish_split(self, target: TargetRun, alias: AliasState, summary: str) -> TargetProgress:
+        """The larger version of a split alias already serves this release (and the plan says
+        `on_split_alias: replace`): move the rest of the traffic to it, from its share on."""
+        base = alias.routing.base
+        other = next(version for version in alias.routing.shares() if version != base)
+        new = PublishedVersion(base, target.adapter.version_arn(base))
+        item = TargetProgress(self._with_validation(target), alias, alias, other, new)
+        share = alias.routing.weight_of(base)
+        # Steps below the share it already has would move traffic back to the smaller one.
+        item.index = next(
+            (
+                i
+                for i, step in enumerate(item.run.steps)
+                if isinstance(step, Shift) and step.weight > share
+            ),
+            last_shift_index(item.run.steps),
+        )
+        self._record(item, TargetStatus.PUBLISHED)
+        self.emit(
+            ev.NothingToPublish(
+                region=self.region,
+                target=target.name,
+                summary=f"{summary}; moving the rest of the split alias to it",
+            )
+        )
         return item
 
     def _create_alias(self, target: TargetRun, new: PublishedVersion) -> None:

@@ -69,7 +69,7 @@ class FakeTarget:
     def prepare(self, values: Mapping[str, str]) -> Release:
         if self.alias is None:
             return Release(None, True, "first deploy")
-        served = self.versions[self.alias.routing.version]
+        served = self.versions[self.alias.routing.base]
         return Release(
             self.alias, served != self.code, "unchanged" if served == self.code else "new"
         )

@@ -557,3 +557,21 @@ def test_rolling_back_says_an_alias_the_rollout_created_was_kept() -> None:
     assert result.outcome is Outcome.ROLLED_BACK
     assert existing.alias is not None and existing.alias.routing == AliasRouting("1")
     assert "the alias rollout created for new was kept" in result.message
+
+
+def test_replacing_a_split_whose_larger_version_already_serves_the_release_moves_the_rest() -> None:
+    clock = FakeClock()
+    # 70% already on version 2, which holds this release's code; 30% still on 1.
+    target = FakeTarget(clock, versions={"1": "v1-code", "2": "v2-code"})
+    start = AliasRouting("1", (("2", Decimal(70)),))
+    target.alias = AliasState("arn:fn:live", start, "r0")
+    steps = linear.steps(percent=Decimal(25), interval=MINUTE, bake=timedelta(0))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))], replace_split=True)
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.SUCCEEDED
+    assert target.alias.routing.shares() == {"2": Decimal(100)}
+    assert list(target.versions) == ["1", "2"]  # nothing published
+    # Only forward from its 70%: the 75% step, then 100%; never back to 25% or 50%.
+    assert [float(r.weight_of("2")) for _, r in target.history] == [75.0, 100.0]
