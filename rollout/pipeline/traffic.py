@@ -103,7 +103,9 @@ class TrafficStage:
         identities: dict[str, TargetIdentity] = {}
         for target in self.targets:
             identity = known.get(target.name) or self.build.identity(target, scope)
-            twin = next((name for name, seen in identities.items() if seen == identity), None)
+            twin = next(
+                (name for name, seen in identities.items() if seen.same_alias(identity)), None
+            )
             if twin is not None:
                 raise ValueError(
                     f"targets {twin!r} and {target.name!r} both name {identity.describe()} in "

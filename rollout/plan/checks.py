@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
+from rollout.names import resource_name
 from rollout.plan.errors import KeyPath, PlanError
 from rollout.plan.model import Plan
 from rollout.plan.placeholders import Placeholder, find_placeholders
@@ -66,10 +67,11 @@ def _check_distinct_aliases(plan: Plan, source: SourceDocument) -> Iterator[Plan
     seen: dict[tuple[str, str, str], str] = {}
     for index, target in enumerate(plan.targets):
         if target.lambda_ is not None:
-            key = ("lambda", target.lambda_.function, target.lambda_.alias)
+            key = ("lambda", resource_name(target.lambda_.function), target.lambda_.alias)
         else:
             assert target.stepfunctions is not None
-            key = ("stepfunctions", target.stepfunctions.state_machine, target.stepfunctions.alias)
+            machine = resource_name(target.stepfunctions.state_machine)
+            key = ("stepfunctions", machine, target.stepfunctions.alias)
         if key in seen:
             yield source.error(
                 ("targets", index, key[0]),

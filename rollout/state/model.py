@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rollout.engine.outcome import Outcome
 from rollout.engine.ports import TargetStatus
 from rollout.engine.routing import AliasRouting
+from rollout.names import resource_name
 
 FORMAT = 2  # 2: the region scope and the resources each target resolved to are recorded
 
@@ -84,7 +85,15 @@ class TargetIdentity(BaseModel):
 
     def describe(self) -> str:
         """`lambda orders-api:live`."""
-        return f"{self.kind.value} {self.name.rsplit(':', 1)[-1]}:{self.alias}"
+        return f"{self.kind.value} {resource_name(self.name)}:{self.alias}"
+
+    def same_alias(self, other: TargetIdentity) -> bool:
+        """Whether both name one alias, one by name and the other by ARN included."""
+        return (self.kind, resource_name(self.name), self.alias) == (
+            other.kind,
+            resource_name(other.name),
+            other.alias,
+        )
 
 
 class TargetRecord(BaseModel):

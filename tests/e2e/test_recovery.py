@@ -537,7 +537,9 @@ def test_two_targets_resolving_to_the_same_alias_are_refused_before_anything_mov
         "version: 1\nname: crash\nregions: [us-east-1]\ntargets:\n"
         "  - name: one\n    lambda: {function: api-us-east-1, alias: live, code: {zip: v2.zip}}\n"
         "    strategy: AllAtOnce\n"
-        "  - name: two\n    lambda: {function: 'api-{region}', alias: live, code: {zip: v2.zip}}\n"
+        # The same function, named by its ARN and a placeholder: still one alias.
+        "  - name: two\n    lambda: {function: 'arn:aws:lambda:{region}:123456789012:function:"
+        "api-{region}', alias: live, code: {zip: v2.zip}}\n"
         "    strategy: AllAtOnce\n"
     )
     made = api_release(aws_endpoint, tmp_path, plan, world)
