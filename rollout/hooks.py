@@ -5,6 +5,7 @@ A hook's failure is an outcome, not an exception: the engine decides what it mea
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -12,6 +13,7 @@ import shlex
 import signal
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -280,9 +282,29 @@ def _same_account_arn(context: HookContext, name: str) -> str:
 
 def _http(url: str, timeout: float) -> HookOutcome:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(_request(url), timeout=timeout) as response:
             return HookOutcome(200 <= response.status < 300, f"HTTP {response.status}")
     except urllib.error.HTTPError as exc:
         return HookOutcome(False, f"HTTP {exc.code}")
     except (urllib.error.URLError, TimeoutError) as exc:
         return HookOutcome(False, f"{url}: {getattr(exc, 'reason', exc)}")
+    except ValueError as exc:  # not a URL urllib can open
+        return HookOutcome(False, f"{url}: {exc}")
+
+
+def _request(url: str) -> urllib.request.Request:
+    """A GET of `url`; a `user:password@` in it becomes Basic authentication, as curl does."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return urllib.request.Request(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc = f"{netloc}:{parts.port}"
+    unquote = urllib.parse.unquote
+    credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    token = base64.b64encode(credentials.encode()).decode("ascii")
+    return urllib.request.Request(
+        urllib.parse.urlunsplit(parts._replace(netloc=netloc)),
+        headers={"Authorization": f"Basic {token}"},
+    )

@@ -7,6 +7,7 @@ with the response shapes AWS documents.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.server
 import io
@@ -217,6 +218,11 @@ def test_command_hook_ordinary_output_is_left_alone(tmp_path: Path) -> None:
 
 class _Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path == "/private":
+            expected = "Basic " + base64.b64encode(b"ops:s3cr3t pass").decode()
+            self.send_response(200 if self.headers.get("Authorization") == expected else 401)
+            self.end_headers()
+            return
         self.send_response(200 if self.path == "/ok" else 500)
         self.end_headers()
 
@@ -237,6 +243,20 @@ def test_http_hook_passes_on_2xx_and_fails_otherwise(tmp_path: Path, health_serv
     assert runner(tmp_path).run(hook(http=f"{health_server}/ok"), CONTEXT).passed
     failed = runner(tmp_path).run(hook(http=f"{health_server}/broken"), CONTEXT)
     assert not failed.passed and failed.detail == "HTTP 500"
+
+
+def test_http_hook_sends_the_urls_user_and_password_as_basic_auth(
+    tmp_path: Path, health_server: str
+) -> None:
+    with_user = health_server.replace("http://", "http://ops:s3cr3t%20pass@")
+    assert runner(tmp_path).run(hook(http=f"{with_user}/private"), CONTEXT).passed
+    refused = runner(tmp_path).run(hook(http=f"{health_server}/private"), CONTEXT)
+    assert refused.detail == "HTTP 401"
+
+
+def test_a_hooks_description_in_events_masks_the_secrets_its_url_carries() -> None:
+    described = hook(http="https://ops:hunter22@health.example/check?token=abc123").describe()
+    assert described == "http https://ops:[redacted]@health.example/check?token=[redacted]"
 
 
 def test_http_hook_to_a_closed_port_fails(tmp_path: Path) -> None:

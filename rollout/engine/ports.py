@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Protocol
 
 from rollout.engine.routing import AliasRouting, AliasState
+from rollout.redact import redact
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,9 @@ class HookSpec:
     timeout_seconds: float = 300.0
 
     def describe(self) -> str:
-        """`lambda smoke-test`, `command ./smoke.sh`, …"""
-        return f"{self.kind.value} {self.value}"
+        """`lambda smoke-test`, `command ./smoke.sh`, …, with any secret it carries masked."""
+        # Events and summaries show this; a URL may carry a password or a token.
+        return redact(f"{self.kind.value} {self.value}")
 
 
 @dataclass(frozen=True)
