@@ -24,8 +24,8 @@ LOCK_ATTEMPTS = 3
 
 # What to do about a damaged file, by what it holds.
 RECORD_ADVICE = (
-    "check the aliases with `rollout status`, then move the file aside (finished rollouts "
-    "are kept in the history)"
+    "move the file aside (keep it: it says which versions served before), then check the "
+    "aliases with `rollout status`"
 )
 REQUESTS_ADVICE = "remove it: it only holds abort and promote requests to a running rollout"
 HISTORY_ADVICE = "remove that line or move the file aside: it only lists past rollouts"
