@@ -238,6 +238,8 @@ def handle_errors(function: F) -> F:
             )
             for line in lines:
                 click.echo(line, err=True)
+            if context.params.get("output") == "json":
+                _render_error(lines, code)
         context.exit(int(code))
 
     return wrapper  # type: ignore[return-value]
@@ -399,6 +401,16 @@ def _event_sink(output: str) -> Any:
     from rollout.reporters.event_lines import LineReporter
 
     return guarded_sink(LineReporter(write))
+
+
+def _render_error(lines: list[str], code: ExitCode) -> None:
+    """An error as the one JSON object a script reading `--output json` waits for."""
+    import json
+
+    from rollout.reporters.output import GuardedOutput
+
+    document = {"schema_version": 1, "exit_code": int(code), "error": True, "lines": lines}
+    GuardedOutput()(json.dumps(document))
 
 
 def _render(result: Any, output: str) -> ExitCode:

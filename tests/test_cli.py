@@ -170,3 +170,19 @@ def test_validate_does_not_import_boto3() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False")
+
+
+@pytest.mark.parametrize("command", ["plan", "status", "resume", "rollback"])
+def test_an_error_under_output_json_is_still_one_json_object(command: str, tmp_path: Path) -> None:
+    # A script parsing stdout must not meet an empty stream when the plan is bad.
+    bad = tmp_path / "plan.yaml"
+    bad.write_text("version: 1\nname: x\nregions: [us-east-1]\ntargets: nope\n")
+    extra = ["--offline"] if command == "plan" else []
+    result = run_cli([command, *extra, "--output", "json", "-f", str(bad)])
+
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    assert document["exit_code"] == 1 and document["error"] is True
+    assert any("plan.yaml" in line and "targets" in line for line in document["lines"])
+    assert "plan.yaml" in result.stderr  # people reading the log still see it
