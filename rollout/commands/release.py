@@ -160,6 +160,8 @@ def resume(
     refused = _refuse_edited_plan(context, record, force) or _refuse_missing(context, record)
     if refused is not None:
         return refused
+    for line in _forced_edits(context, record):
+        say(line)
     # Carry on with what the rollout set out to do, narrowed further by --region if given.
     planned = Selection(
         tuple(
@@ -191,6 +193,33 @@ def _refuse_edited_plan(
         "`rollout resume --force` to carry on with the plan as it is now",
         changed=changed,
     )
+
+
+def _forced_edits(context: CommandContext, record: RolloutRecord) -> list[str]:
+    """What `resume --force` takes from the edited plan, and what it leaves for `apply`."""
+    plan = context.loaded.plan
+    changed = changed_parts(record.plan_parts, plan_parts(plan)) if record.plan_parts else []
+    if not changed:
+        return []
+    lines = [
+        f"warning: carrying on with the edited plan ({', '.join(changed)}): strategies, alarms "
+        "and hooks apply as edited; names already recorded are kept"
+    ]
+    regions = [
+        r for r in plan.regions if record.planned_regions and r not in record.planned_regions
+    ]
+    targets = [
+        t.name
+        for t in plan.targets
+        if record.planned_targets and t.name not in record.planned_targets
+    ]
+    if regions or targets:
+        added = ", ".join([*regions, *targets])
+        lines.append(
+            f"warning: not released by this resume: {added} (the rollout did not set out to "
+            "release them); run `rollout apply` once it has finished"
+        )
+    return lines
 
 
 def _refuse_missing(context: CommandContext, record: RolloutRecord) -> CommandResult | None:

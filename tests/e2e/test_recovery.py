@@ -118,6 +118,7 @@ def test_resume_refuses_a_plan_edited_since_and_names_what_changed_unless_forced
 
     assert forced.exit_code == 0, forced.stdout + forced.stderr
     assert release.at_new()
+    assert "warning: carrying on with the edited plan (targets.flow)" in forced.stderr
 
 
 def test_a_target_recorded_done_is_done_only_if_its_alias_serves_the_new_version(
@@ -645,7 +646,10 @@ def test_resume_is_not_refused_for_a_removed_region_a_rollback_already_restored(
     made.plan.write_text(made.plan.read_text().replace("[us-east-1, eu-west-1]", "[us-east-1]"))
     assert cli(made, "rollback", "--region", "eu-west-1").exit_code == 0
 
+    made.plan.write_text(made.plan.read_text().replace("[us-east-1]", "[us-east-1, ap-south-1]"))
+
     result = cli(made, "resume", "--force")
 
     assert result.exit_code == 0, result.stdout + result.stderr
     assert east.lambda_routing("api") == ("2", {}) and west.lambda_routing("api") == ("1", {})
+    assert "not released by this resume: ap-south-1" in result.stderr
