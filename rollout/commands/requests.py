@@ -49,8 +49,7 @@ def abort(context: CommandContext) -> CommandResult:
     running = _running(context, store)
     if isinstance(running, CommandResult):
         return running
-    requests = store.read_requests(context.name)
-    store.write_requests(context.name, requests.model_copy(update={"abort": True}))
+    store.request_abort(context.name)
     return said(
         ExitCode.OK,
         f"asked rollout {running.record.id} ({running.holder.describe()}) to roll back",

@@ -122,8 +122,7 @@ def _holder_gone(context: CommandContext, store: StateStore, say: Callable[[str]
     if holder.problem is not None:  # nobody to ask: the lock file itself is damaged
         raise LockHeldError(holder, dead=False)
     say(f"asking the running rollout to roll back: {holder.describe()}")
-    requests = store.read_requests(context.name)
-    store.write_requests(context.name, requests.model_copy(update={"abort": True}))
+    store.request_abort(context.name)
     clock = context.clock
     deadline = clock.monotonic() + WAIT_FOR_HOLDER_SECONDS
     while store.lock_holder(context.name) is not None:

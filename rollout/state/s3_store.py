@@ -103,12 +103,29 @@ class S3StateStore:
     def read_requests(self, name: str) -> Requests:
         key = self._key(name, "requests.json")
         text = self._get(key)
-        if text is None:
-            return Requests()
-        return parse_document(Requests, text, self._where(key), REQUESTS_ADVICE)
+        requests = (
+            Requests()
+            if text is None
+            else parse_document(Requests, text, self._where(key), REQUESTS_ADVICE)
+        )
+        if self._get(self._key(name, "requests.abort")) is not None:
+            requests = requests.model_copy(update={"abort": True})
+        return requests
 
     def write_requests(self, name: str, requests: Requests) -> None:
+        if requests.abort:
+            self.request_abort(name)
         self._put(self._key(name, "requests.json"), requests.model_dump_json(indent=2))
+
+    def request_abort(self, name: str) -> None:
+        # Its own object, so a promote's read-modify-write cannot write it away.
+        self._put(self._key(name, "requests.abort"), "abort requested\n")
+
+    def clear_requests(self, name: str) -> None:
+        key = self._key(name, "requests.abort")
+        with self._answering(f"deleting s3://{self.bucket}/{key} (bucket)"):
+            self.s3.delete_object(Bucket=self.bucket, Key=key)
+        self._put(self._key(name, "requests.json"), Requests().model_dump_json(indent=2))
 
     def append_history(self, record: RolloutRecord) -> None:
         stamp = record.started_at.strftime("%Y%m%dT%H%M%S")

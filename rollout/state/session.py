@@ -142,7 +142,7 @@ class RolloutSession:
             self.store.break_lock(name)
             self.store.acquire_lock(name, self.holder)
         try:
-            self.store.write_requests(name, Requests())
+            self.store.clear_requests(name)
         except BaseException:
             self.release_lock()  # a store that cannot be written must not stay locked
             raise

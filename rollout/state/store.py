@@ -27,6 +27,9 @@ RECORD_ADVICE = (
     "move the file aside (keep it: it says which versions served before), then check the "
     "aliases with `rollout status`"
 )
+# Its own file: `abort` and `promote` race to read-modify-write the requests, and an abort
+# written away by a promote would let traffic keep moving.
+ABORT_SUFFIX = ".requests.abort"
 REQUESTS_ADVICE = "remove it: it only holds abort and promote requests to a running rollout"
 HISTORY_ADVICE = "remove that line or move the file aside: it only lists past rollouts"
 
@@ -88,6 +91,8 @@ class StateStore(Protocol):
     def write(self, record: RolloutRecord) -> None: ...
     def read_requests(self, name: str) -> Requests: ...
     def write_requests(self, name: str, requests: Requests) -> None: ...
+    def request_abort(self, name: str) -> None: ...
+    def clear_requests(self, name: str) -> None: ...
     def append_history(self, record: RolloutRecord) -> None: ...
     def history(self, name: str) -> list[RolloutRecord]: ...
     def acquire_lock(self, name: str, holder: LockHolder) -> None: ...
@@ -213,12 +218,30 @@ class LocalStateStore:
         """Requests made by other commands to the running rollout."""
         path = self._path(name, ".requests.json")
         text = self._read_text(path)
-        if text is None:
-            return Requests()
-        return parse_document(Requests, text, str(path), REQUESTS_ADVICE)
+        requests = (
+            Requests()
+            if text is None
+            else parse_document(Requests, text, str(path), REQUESTS_ADVICE)
+        )
+        if self._path(name, ABORT_SUFFIX).exists():
+            requests = requests.model_copy(update={"abort": True})
+        return requests
 
     def write_requests(self, name: str, requests: Requests) -> None:
+        """Write promotions; an abort is kept apart so no promote can write it away."""
+        if requests.abort:
+            self.request_abort(name)
         _atomic_write(self._path(name, ".requests.json"), requests.model_dump_json(indent=2))
+
+    def request_abort(self, name: str) -> None:
+        """Ask the running rollout to stop and roll back."""
+        _atomic_write(self._path(name, ABORT_SUFFIX), "abort requested\n")
+
+    def clear_requests(self, name: str) -> None:
+        """Forget every request: a new rollout starts with none."""
+        with _writing(self._path(name, ABORT_SUFFIX)):
+            self._path(name, ABORT_SUFFIX).unlink(missing_ok=True)
+        _atomic_write(self._path(name, ".requests.json"), Requests().model_dump_json(indent=2))
 
     def append_history(self, record: RolloutRecord) -> None:
         """Add a finished rollout to the name's history."""

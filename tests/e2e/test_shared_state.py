@@ -71,6 +71,18 @@ def test_the_dynamodb_lock_admits_one_holder_at_a_time(aws_endpoint: str) -> Non
     assert store.lock_holder("orders") is None
 
 
+def test_an_abort_in_s3_survives_a_promote_that_read_before_it(aws_endpoint: str) -> None:
+    store = shared(aws_endpoint)
+    read_by_promote = store.read_requests("orders")
+    store.request_abort("orders")
+    store.write_requests("orders", read_by_promote.model_copy(update={"promote_full": True}))
+
+    requests = store.read_requests("orders")
+    assert requests.abort and requests.promote_full
+    store.clear_requests("orders")
+    assert not store.read_requests("orders").abort
+
+
 def test_apply_with_shared_state_records_in_s3_and_refuses_a_second_apply(
     aws_endpoint: str, tmp_path: Path
 ) -> None:

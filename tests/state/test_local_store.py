@@ -39,6 +39,20 @@ def test_requests_are_kept_apart_from_the_document(tmp_path: Path) -> None:
     assert store.read_requests("orders").abort
 
 
+def test_a_promote_written_from_a_read_before_an_abort_does_not_erase_the_abort(
+    tmp_path: Path,
+) -> None:
+    store = LocalStateStore(tmp_path)
+    read_by_promote = store.read_requests("orders")  # `promote` reads…
+    store.request_abort("orders")  # …`abort` lands in between…
+    store.write_requests("orders", read_by_promote.model_copy(update={"promote_full": True}))
+
+    requests = store.read_requests("orders")  # …and both requests stand.
+    assert requests.abort and requests.promote_full
+    store.clear_requests("orders")  # a new rollout starts with none
+    assert store.read_requests("orders") == Requests()
+
+
 def test_a_held_lock_names_its_living_holder(tmp_path: Path) -> None:
     store = LocalStateStore(tmp_path)
     store.acquire_lock("orders", holder("first"))
