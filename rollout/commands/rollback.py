@@ -7,6 +7,7 @@ A rollout still running elsewhere is asked to roll back itself first.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,7 +24,7 @@ from rollout.engine.waves import count_outcomes
 from rollout.exitcodes import ExitCode
 from rollout.pipeline.build import Builder
 from rollout.pipeline.release import finish_rollout
-from rollout.state.model import RolloutRecord, RolloutStatus
+from rollout.state.model import LOCK_SILENT_SECONDS, RolloutRecord, RolloutStatus, utcnow
 from rollout.state.session import RolloutSession
 from rollout.state.store import LockHeldError, StateError, StateStore, holder_is_dead
 
@@ -49,11 +50,9 @@ def rollback(
             f"error: a running rollout ({holder.describe()}) rolls back as a whole: run "
             "`rollout rollback` without --region, or `rollout abort`",
         )
-    if not _holder_gone(context, store, say):
-        return said(
-            ExitCode.NEEDS_HUMAN,
-            f"error: the running rollout did not finish within {WAIT_FOR_HOLDER_SECONDS:g}s",
-        )
+    still_held = _holder_gone(context, store, say)
+    if still_held is not None:
+        return said(ExitCode.NEEDS_HUMAN, f"error: {still_held}", "nothing was restored")
     try:
         record = store.read(context.name)
     except StateError as exc:
@@ -114,22 +113,33 @@ def _restore_regions(
         return list(pool.map(restore, regions))
 
 
-def _holder_gone(context: CommandContext, store: StateStore, say: Callable[[str], None]) -> bool:
-    """Ask a live holder of the lock to roll back and wait for it; False if it never lets go."""
+def _holder_gone(
+    context: CommandContext, store: StateStore, say: Callable[[str], None]
+) -> str | None:
+    """Ask a live holder of the lock to roll back and wait for it; why not, if it never lets go."""
     holder = store.lock_holder(context.name)
     if holder is None or holder_is_dead(holder):
-        return True
+        return None
     if holder.problem is not None:  # nobody to ask: the lock file itself is damaged
         raise LockHeldError(holder, dead=False)
     say(f"asking the running rollout to roll back: {holder.describe()}")
     store.request_abort(context.name)
     clock = context.clock
     deadline = clock.monotonic() + WAIT_FOR_HOLDER_SECONDS
-    while store.lock_holder(context.name) is not None:
+    while holder is not None:
+        silent = holder.silent_for(utcnow())
+        # A holder on another host whose pid we cannot check: one that stopped showing it is
+        # alive will not answer either (a cancelled CI runner), and waiting only costs time.
+        if holder.host != socket.gethostname() and silent > LOCK_SILENT_SECONDS:
+            return (
+                f"the rollout holding the lock went silent ({holder.describe()}); if it is "
+                "gone, `rollout unlock --force`, then `rollout rollback`"
+            )
         if clock.monotonic() > deadline:
-            return False
+            return f"the running rollout did not finish within {WAIT_FOR_HOLDER_SECONDS:g}s"
         clock.sleep(0.2)
-    return True
+        holder = store.lock_holder(context.name)
+    return None
 
 
 def _nothing_recorded(context: CommandContext) -> CommandResult:

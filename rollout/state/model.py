@@ -186,6 +186,12 @@ class RolloutRecord(BaseModel):
         )
 
 
+# A holder shows it is alive this often while it waits; one silent for much longer is gone
+# (a cancelled CI runner on another host, whose pid nobody here can check) or stuck.
+LOCK_HEARTBEAT_SECONDS = 30.0
+LOCK_SILENT_SECONDS = 120.0
+
+
 class LockHolder(BaseModel):
     """Who holds the lock of a rollout name."""
 
@@ -202,7 +208,13 @@ class LockHolder(BaseModel):
         if self.problem is not None:
             return self.problem
         where = f" ({self.ci_url})" if self.ci_url else ""
+        silent = self.silent_for(utcnow())
+        heard = f", not heard from for {silent:.0f}s" if silent > LOCK_SILENT_SECONDS else ""
         return (
             f"{self.user}@{self.host} pid {self.pid}, rollout {self.rollout_id}, since "
-            f"{self.started_at:%Y-%m-%d %H:%M:%S}Z{where}"
+            f"{self.started_at:%Y-%m-%d %H:%M:%S}Z{where}{heard}"
         )
+
+    def silent_for(self, now: datetime) -> float:
+        """Seconds since the holder last showed it was alive."""
+        return (now - self.refreshed_at).total_seconds()

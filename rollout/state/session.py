@@ -21,6 +21,7 @@ from rollout.engine.outcome import Outcome
 from rollout.engine.ports import Clock, JournalError, TargetSnapshot
 from rollout.engine.routing import AliasRouting
 from rollout.state.model import (
+    LOCK_HEARTBEAT_SECONDS,
     LockHolder,
     RegionRecord,
     Requests,
@@ -107,6 +108,7 @@ class RolloutSession:
         self._write_lock = threading.Lock()
         self._requests = Requests()
         self._requests_read_at = float("-inf")
+        self._refreshed_at = clock.monotonic()
         self.interrupted = threading.Event()
 
     @classmethod
@@ -177,9 +179,15 @@ class RolloutSession:
     def _save(self) -> None:
         try:
             self.store.write(self.record)
-            self.store.refresh_lock(self.record.plan, self.holder)
+            self._refresh_lock()
         except (StateError, OSError) as exc:
             raise JournalError(f"state store: {exc}") from exc
+
+    def _refresh_lock(self) -> None:
+        """Show the lock's holder is alive, so a rollback elsewhere can tell it from a dead one."""
+        self.holder = self.holder.model_copy(update={"refreshed_at": utcnow()})
+        self.store.refresh_lock(self.record.plan, self.holder)
+        self._refreshed_at = self.clock.monotonic()
 
     def _region(self, region: str) -> RegionRecord:
         return self.record.regions.setdefault(region, RegionRecord())
@@ -238,6 +246,8 @@ class RolloutSession:
         if now - self._requests_read_at >= REQUEST_READ_SECONDS:
             try:
                 self._requests = self.store.read_requests(self.record.plan)
+                if now - self._refreshed_at >= LOCK_HEARTBEAT_SECONDS:  # a long, quiet wait
+                    self._refresh_lock()
             except (StateError, OSError) as exc:
                 raise JournalError(f"state store: {exc}") from exc
             self._requests_read_at = now

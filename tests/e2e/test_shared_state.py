@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -105,6 +107,23 @@ def test_apply_with_shared_state_records_in_s3_and_refuses_a_second_apply(
     assert store.lock_holder("e2e") is None
     listed = run_cli(["history", "-f", str(plan), "--endpoint-url", aws_endpoint])
     assert "rolled_back (us-east-1: rolled_back)" in listed.stdout
+
+
+def test_rollback_stops_waiting_for_a_holder_on_another_host_that_went_silent(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    # A cancelled CI runner: its lock stays in DynamoDB and its pid means nothing here.
+    store = shared(aws_endpoint)
+    _world, plan = released_with_shared_state(aws_endpoint, tmp_path)
+    ten_minutes_ago = datetime.now(timezone.utc) - timedelta(minutes=10)
+    store.acquire_lock("e2e", holder("gone").model_copy(update={"refreshed_at": ten_minutes_ago}))
+
+    result = run_cli(["rollback", "-f", str(plan), "--endpoint-url", aws_endpoint])
+
+    assert result.exit_code == 4
+    assert re.search(r"went silent \(ci@elsewhere .*not heard from for 60\ds\)", result.stderr)
+    assert "`rollout unlock --force`, then `rollout rollback`" in result.stderr
+    assert store.lock_holder("e2e") is not None  # nothing broken behind the operator's back
 
 
 def test_a_missing_state_bucket_is_a_clear_error(aws_endpoint: str, tmp_path: Path) -> None:

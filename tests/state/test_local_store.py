@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from rollout.state.model import LockHolder, Requests, RolloutRecord, RolloutStatus
+from rollout.state.session import RolloutSession
 from rollout.state.store import LocalStateStore, LockHeldError, StateError
+from tests.engine.fakes import FakeClock
 
 
 def holder(rollout_id: str, pid: int | None = None) -> LockHolder:
@@ -174,3 +176,23 @@ def test_a_history_line_cut_by_a_crash_does_not_swallow_the_next_rollout(tmp_pat
     assert RolloutRecord.model_validate_json(lines[-1]).id == "r2"
     with pytest.raises(StateError, match="line 2 of"):
         store.history("orders")
+
+
+def test_a_session_waiting_quietly_keeps_showing_its_lock_is_alive(tmp_path: Path) -> None:
+    # A rollback on another host judges a holder by when it was last heard from.
+    store = LocalStateStore(tmp_path)
+    clock = FakeClock()
+    session = RolloutSession.start(store, "orders", clock, plan_hash="h", plan_parts={})
+    session.take_lock(lambda _line: None)
+    taken = store.lock_holder("orders")
+    assert taken is not None
+
+    clock.sleep(10)
+    session.abort_requested()  # a wait polls for requests: too soon to say it is alive
+    assert store.lock_holder("orders") == taken
+    clock.sleep(25)
+    session.abort_requested()
+
+    refreshed = store.lock_holder("orders")
+    assert refreshed is not None and refreshed.refreshed_at > taken.refreshed_at
+    assert refreshed.rollout_id == taken.rollout_id
