@@ -167,6 +167,22 @@ def two_region_release(endpoint: str, folder: Path) -> tuple[Release, World, Wor
     return made, east, west
 
 
+def killed_with_both_regions_at_the_canary(
+    endpoint: str, folder: Path
+) -> tuple[Release, World, World]:
+    """A two-region apply with a 1 s canary, killed once both regions serve it."""
+    made, east, west = two_region_release(endpoint, folder)
+    made.plan.write_text(made.plan.read_text().replace("interval: 30s", "interval: 1s"))
+    kill_when(
+        start_apply(made),
+        lambda: east.lambda_routing("api") == CANARY and west.lambda_routing("api") == CANARY,
+    )
+    return made, east, west
+
+
+CANARY = ("1", {"2": Decimal("10.00")})  # the routing of a 10% canary from 1 to 2
+
+
 def test_rollback_of_one_region_leaves_the_record_open_for_the_others(
     aws_endpoint: str, tmp_path: Path
 ) -> None:
@@ -185,7 +201,7 @@ def test_rollback_of_one_region_leaves_the_record_open_for_the_others(
 
     assert first.exit_code == 0, first.stdout + first.stderr
     assert east.lambda_routing("api") == ("1", {})
-    assert west.lambda_routing("api") == split
+    assert west.lambda_routing("api") == CANARY
     assert made.state()["status"] == "in_progress"
 
     # The plan no longer lists eu-west-1: the record still says what to restore there.
@@ -448,18 +464,12 @@ def test_resume_needs_no_package_for_what_was_published_and_still_rolls_all_back
 def test_resume_of_one_region_leaves_the_record_open_for_the_others(
     aws_endpoint: str, tmp_path: Path
 ) -> None:
-    made, east, west = two_region_release(aws_endpoint, tmp_path)
-    made.plan.write_text(made.plan.read_text().replace("interval: 30s", "interval: 1s"))
-    split = ("1", {"2": Decimal("10.00")})
-    kill_when(
-        start_apply(made),
-        lambda: east.lambda_routing("api") == split and west.lambda_routing("api") == split,
-    )
+    made, east, west = killed_with_both_regions_at_the_canary(aws_endpoint, tmp_path)
 
     first = cli(made, "resume", "--region", "us-east-1")
 
     assert first.exit_code == 0, first.stdout + first.stderr
-    assert east.lambda_routing("api") == ("2", {}) and west.lambda_routing("api") == split
+    assert east.lambda_routing("api") == ("2", {}) and west.lambda_routing("api") == CANARY
     assert made.state()["status"] == "in_progress"
     assert cli(made, "status").exit_code == 5
 
@@ -636,13 +646,7 @@ def test_resume_of_a_record_gone_stale_while_rolling_back_from_memory_finishes_t
 def test_resume_is_not_refused_for_a_removed_region_a_rollback_already_restored(
     aws_endpoint: str, tmp_path: Path
 ) -> None:
-    made, east, west = two_region_release(aws_endpoint, tmp_path)
-    made.plan.write_text(made.plan.read_text().replace("interval: 30s", "interval: 1s"))
-    split = ("1", {"2": Decimal("10.00")})
-    kill_when(
-        start_apply(made),
-        lambda: east.lambda_routing("api") == split and west.lambda_routing("api") == split,
-    )
+    made, east, west = killed_with_both_regions_at_the_canary(aws_endpoint, tmp_path)
     made.plan.write_text(made.plan.read_text().replace("[us-east-1, eu-west-1]", "[us-east-1]"))
     assert cli(made, "rollback", "--region", "eu-west-1").exit_code == 0
 
