@@ -6,12 +6,9 @@ A hook's failure is an outcome, not an exception: the engine decides what it mea
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import shlex
-import signal
-import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -27,12 +24,11 @@ from rollout.plan.placeholders import (
     find_placeholders,
     render,
 )
+from rollout.processes import run_process
 from rollout.redact import redact
 
 ClientFactory = Callable[[str, float], Any]  # (service, read timeout in s) -> boto3 client
 _SHOWN = 300  # characters of a hook's output or error kept in its outcome
-_SLICE = 0.2  # how often a running command hook checks for a timeout or an interrupt
-_GRACE_SECONDS = 5.0  # between SIGTERM and SIGKILL
 
 
 def hook_values(context: HookContext) -> dict[str, str]:
@@ -95,33 +91,22 @@ class PlanHookRunner:
 
     def _command(self, command: str, context: HookContext, timeout: float) -> HookOutcome:
         rendered = _shell_command(command, hook_values(context))
-        # Its own session: Ctrl-C reaches rollout, which decides when the hook must stop.
-        process = subprocess.Popen(
+        ended = run_process(
             rendered,
             shell=True,
             cwd=self.workdir,
             env={**os.environ, **hook_environment(context)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
+            timeout=timeout,
+            cancelled=self.cancelled,
+            merge_errors=True,
         )
-        waited = 0.0
-        while True:
-            try:
-                output, _ = process.communicate(timeout=_SLICE)
-                break
-            except subprocess.TimeoutExpired:
-                waited += _SLICE
-            if self.cancelled():
-                _stop(process)
-                return HookOutcome(False, "stopped: the rollout was interrupted")
-            if waited >= timeout:
-                _stop(process)
-                return HookOutcome(False, f"timed out after {timeout:g}s")
-        tail = _shown(output, keep_end=True)  # a failing script says why at the end
-        if process.returncode != 0:
-            return HookOutcome(False, f"exit {process.returncode}: {tail}")
+        if ended.stopped == "cancelled":
+            return HookOutcome(False, "stopped: the rollout was interrupted")
+        if ended.stopped is not None:
+            return HookOutcome(False, f"timed out after {timeout:g}s")
+        tail = _shown(ended.output, keep_end=True)  # a failing script says why at the end
+        if ended.returncode != 0:
+            return HookOutcome(False, f"exit {ended.returncode}: {tail}")
         return HookOutcome(True, tail or "exit 0")
 
     def _lambda(self, function: str, context: HookContext, timeout: float) -> HookOutcome:
@@ -251,18 +236,6 @@ def _shown(text: str, *, keep_end: bool = False) -> str:
     if len(text) <= _SHOWN:
         return text
     return "…" + text[1 - _SHOWN :] if keep_end else text[: _SHOWN - 1] + "…"
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    """Ask a hook's process group to end, then make it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.communicate(timeout=_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
 
 
 def _names_target(name_or_arn: str, context: HookContext, kind: str) -> bool:
