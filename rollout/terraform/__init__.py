@@ -1,0 +1,1 @@
+"""Terraform, run per region: the adapter over the binary and its machine-readable output."""

@@ -1,0 +1,129 @@
+"""The terraform adapter against the real binary, on configurations that need no provider."""
+
+from __future__ import annotations
+
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from rollout.terraform.cli import (
+    TerraformCli,
+    TerraformError,
+    TerraformSettings,
+    binary_version,
+    new_plans_dir,
+)
+from rollout.terraform.messages import ChangeSummary, Diagnostic, Message
+from tests.terraform.support import config_copy, terraform_binary
+
+
+def region_cli(
+    config: Path, tmp_path: Path, region: str, seen: list[Message], **settings: object
+) -> TerraformCli:
+    options: dict[str, object] = {
+        "binary": terraform_binary(),
+        "dir": config,
+        "backend_config": {"path": str(tmp_path / "state" / region / "terraform.tfstate")},
+        "vars": {"region": region},
+        **settings,
+    }
+    return TerraformCli(
+        TerraformSettings(**options),  # type: ignore[arg-type]
+        tmp_path / "data" / region,
+        on_message=seen.append,
+        cancelled=lambda: False,
+    )
+
+
+def test_the_installed_binary_is_recent_enough() -> None:
+    assert binary_version(terraform_binary()) >= (1, 0)
+
+
+def test_a_missing_binary_is_a_clear_error() -> None:
+    with pytest.raises(TerraformError, match="'no-such-terraform' not found on PATH"):
+        binary_version("no-such-terraform")
+
+
+def test_plan_apply_then_a_second_plan_with_nothing_to_change(tmp_path: Path) -> None:
+    config = config_copy("outputs", tmp_path)
+    seen: list[Message] = []
+    cli = region_cli(
+        config, tmp_path, "us-east-1", seen, vars={"region": "us-east-1", "sizes": [1, 2]}
+    )
+    cli.init()
+
+    plans = new_plans_dir()
+    saved = cli.plan(plans)
+    assert saved.changes
+    # Saved plans hold secrets in clear text: private folder, private file.
+    assert stat.S_IMODE(plans.stat().st_mode) == 0o700
+    assert stat.S_IMODE(saved.path.stat().st_mode) == 0o600
+    cli.apply(saved)
+    assert not saved.path.exists()  # applied exactly once, then gone
+
+    outputs = cli.outputs()
+    assert outputs["function_name"].text == "api-us-east-1"
+    assert outputs["sizes"].text == "[1, 2]"
+    assert outputs["token"].sensitive and not outputs["function_name"].sensitive
+    again = cli.plan(new_plans_dir())
+    assert not again.changes
+    assert any(isinstance(m, ChangeSummary) and m.operation == "plan" for m in seen)
+
+
+def test_regions_of_one_dir_run_side_by_side_each_with_its_own_state(tmp_path: Path) -> None:
+    config = config_copy("outputs", tmp_path)
+    regions = ["us-east-1", "eu-west-1", "ap-south-1"]
+    found: dict[str, str] = {}
+
+    def release(region: str) -> None:
+        cli = region_cli(config, tmp_path, region, [], vars={"region": region})
+        cli.init()
+        cli.apply(cli.plan(new_plans_dir()))
+        found[region] = cli.outputs()["function_name"].text
+
+    threads = [threading.Thread(target=release, args=(region,)) for region in regions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert found == {region: f"api-{region}" for region in regions}
+    assert not (config / ".terraform").exists()  # nothing shared written beside the config
+    for region in regions:
+        assert (tmp_path / "state" / region / "terraform.tfstate").exists()
+
+
+def test_a_workspace_is_selected_or_created_per_region(tmp_path: Path) -> None:
+    config = config_copy("outputs", tmp_path)
+    for _ in range(2):  # created the first time, selected the second
+        cli = region_cli(
+            config,
+            tmp_path,
+            "us-east-1",
+            [],
+            workspace="blue",
+            backend_config={
+                "path": str(tmp_path / "state" / "terraform.tfstate"),
+                "workspace_dir": str(tmp_path / "state" / "workspaces"),
+            },
+        )
+        cli.init()
+        cli.apply(cli.plan(new_plans_dir()))
+    assert (tmp_path / "state" / "workspaces" / "blue" / "terraform.tfstate").exists()
+
+
+def test_a_configuration_error_is_one_line_with_file_and_line(tmp_path: Path) -> None:
+    config = config_copy("outputs", tmp_path)
+    (config / "broken.tf").write_text('output "x" {\n  value = var.nowhere\n}\n')
+    seen: list[Message] = []
+    cli = region_cli(config, tmp_path, "us-east-1", seen)
+    cli.init()
+
+    with pytest.raises(TerraformError) as raised:
+        cli.plan(new_plans_dir())
+
+    assert "broken.tf:2: Reference to undeclared input variable" in str(raised.value)
+    assert "\n" not in str(raised.value)
+    assert any(isinstance(m, Diagnostic) and m.filename == "broken.tf" for m in seen)
