@@ -236,8 +236,10 @@ def handle_errors(function: F) -> F:
                 ],
                 ExitCode.ERROR,
             )
+            from rollout.reporters.output import warn
+
             for line in lines:
-                click.echo(line, err=True)
+                warn(line)
             if context.params.get("output") == "json":
                 _render_error(lines, code)
         context.exit(int(code))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Mapping
 
 REDACTED = "[redacted]"
@@ -41,9 +42,33 @@ _SECRET_KEY_LENGTH = 40
 _SHORTEST_SESSION_TOKEN = 100
 
 
+# Values a run learned are secret (terraform's sensitive outputs): masked in all it writes.
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+# Shorter values would mask ordinary words; a secret this short protects little anyway.
+_SHORTEST_SECRET = 4
+
+
+def hide(value: str) -> None:
+    """Mask `value` wherever rollout writes it, from now on."""
+    if len(value) >= _SHORTEST_SECRET:
+        with _SECRETS_LOCK:
+            _SECRETS.add(value)
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with every value given to `hide` masked (longest first, so none shows in part)."""
+    with _SECRETS_LOCK:
+        secrets = sorted(_SECRETS, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
     """`text` with credentials, and the values of the environment's AWS credentials, masked."""
     environ = os.environ if environ is None else environ
+    text = mask_secrets(text)
     for name in _CREDENTIAL_VARIABLES:
         value = environ.get(name, "")
         if len(value) >= _SHORTEST_CREDENTIAL:

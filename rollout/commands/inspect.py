@@ -13,6 +13,7 @@ from rollout.engine.inspection import RegionInspection
 from rollout.engine.ports import TargetError
 from rollout.exitcodes import ExitCode
 from rollout.pipeline.build import Builder, RegionBuild
+from rollout.pipeline.terraform import TerraformPreview
 from rollout.state.model import RolloutRecord, TargetIdentity
 from rollout.state.store import holder_is_dead
 
@@ -36,15 +37,19 @@ class LivePlan:
     alarms: tuple[tuple[str, str, str], ...]  # (region, alarm, state or MISSING)
     problems: tuple[str, ...]
     callers: tuple[tuple[str, str, str], ...] = ()  # (region, account, principal ARN)
+    terraform: tuple[TerraformPreview, ...] = ()
 
     @property
     def changes_pending(self) -> bool:
-        return any(t.changed for t in self.targets)
+        return any(t.changed for t in self.targets) or any(
+            t.changes_pending for t in self.terraform
+        )
 
 
 def read_live_plan(builder: Builder) -> LivePlan:
     """Every chosen region of every wave, read before anything moves."""
     inspections: list[RegionInspection] = []
+    terraform: list[TerraformPreview] = []
     callers: list[tuple[str, str, str]] = []
     for wave in builder.selection.waves(builder.plan):
         for region in wave:
@@ -53,17 +58,24 @@ def read_live_plan(builder: Builder) -> LivePlan:
             caller = build.caller().identity()
             callers.append((region, caller.account, caller.arn))
             for preview in build.pipeline(lambda _event: None).preview():
-                assert isinstance(preview, RegionInspection)
-                inspections.append(preview)
+                if isinstance(preview, TerraformPreview):
+                    terraform.append(preview)
+                else:
+                    assert isinstance(preview, RegionInspection)
+                    inspections.append(preview)
     return LivePlan(
         callers=tuple(callers),
+        terraform=tuple(terraform),
         targets=tuple(
             TargetLiveState(i.region, t.target, t.current, t.summary, t.changed)
             for i in inspections
             for t in i.targets
         ),
         alarms=tuple((i.region, name, state) for i in inspections for name, state in i.alarms),
-        problems=tuple(problem for i in inspections for problem in i.problems),
+        problems=(
+            *(problem for t in terraform for problem in t.problems),
+            *(problem for i in inspections for problem in i.problems),
+        ),
     )
 
 

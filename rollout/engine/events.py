@@ -126,6 +126,48 @@ class RollbackFailed(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TerraformPlanned(Event):
+    kind: ClassVar[str] = "terraform_planned"
+    add: int
+    change: int
+    destroy: int
+    resources: tuple[tuple[str, str], ...]  # (action, address)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TerraformResource(Event):
+    kind: ClassVar[str] = "terraform_resource"
+    address: str
+    action: str
+    status: str  # started, progress, complete, errored
+    elapsed_seconds: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TerraformDiagnostic(Event):
+    kind: ClassVar[str] = "terraform_diagnostic"
+    severity: str
+    summary: str
+    detail: str
+    file: str | None
+    line: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TerraformApplied(Event):
+    kind: ClassVar[str] = "terraform_applied"
+    add: int
+    change: int
+    destroy: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class TerraformOutputs(Event):
+    kind: ClassVar[str] = "terraform_outputs"
+    outputs: tuple[tuple[str, str], ...]  # (name, value); a sensitive one as "(sensitive)"
+
+
+@dataclass(frozen=True, kw_only=True)
 class RegionFinished(Event):
     kind: ClassVar[str] = "region_finished"
     outcome: str

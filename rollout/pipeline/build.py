@@ -29,12 +29,16 @@ from rollout.pipeline.ports_of_plan import alarm_policy, hook_spec
 from rollout.pipeline.region import RegionPipeline, record_nothing
 from rollout.pipeline.scope import RegionScope
 from rollout.pipeline.selection import Selection
+from rollout.pipeline.stage import Stage
+from rollout.pipeline.terraform import TerraformStage
 from rollout.pipeline.traffic import TrafficStage
 from rollout.plan.load import LoadedPlan
 from rollout.plan.model import LambdaCode, Plan, Target
 from rollout.plan.strategy_spec import strategy_steps
 from rollout.state.model import RegionRecord, TargetIdentity, TargetKind
 from rollout.state.session import RolloutSession
+from rollout.terraform.cli import TerraformCli, TerraformError, TerraformSettings, binary_version
+from rollout.terraform.messages import Message
 
 
 @dataclass
@@ -46,6 +50,18 @@ class Builder:
     clock: Clock
     endpoint_url: str | None = None
     _regions: dict[str, RegionBuild] = field(default_factory=dict)
+    _terraform_checked: bool = False
+
+    def check_terraform(self) -> None:
+        """The plan's terraform binary runs and is recent enough; asked once per command."""
+        section = self.plan.terraform
+        if section is None or self._terraform_checked:
+            return
+        binary_version(section.binary)
+        folder = self.loaded.base_dir / section.dir
+        if "{" not in section.dir and not folder.is_dir():
+            raise TerraformError(f"{self.loaded.file}: terraform.dir: {folder} is not a folder")
+        self._terraform_checked = True
 
     @property
     def plan(self) -> Plan:
@@ -109,6 +125,44 @@ class RegionBuild:
             return client(self.access, service, read_timeout=read_timeout)
 
         return PlanHookRunner(hook_client, self.clock, self.base_dir, cancelled)
+
+    # -- terraform -------------------------------------------------------------------------
+
+    def terraform(
+        self,
+        scope: RegionScope,
+        on_message: Callable[[Message], None],
+        cancelled: Callable[[], bool],
+    ) -> TerraformCli:
+        """The region's terraform, with the plan's section rendered in its scope."""
+        section = self.builder.plan.terraform
+        assert section is not None  # a plan without the section builds no terraform stage
+        self.builder.check_terraform()
+        base = self.base_dir
+        folder = base / scope.render(section.dir, "terraform.dir")
+        if not folder.is_dir():
+            raise TerraformError(f"terraform.dir: {folder} is not a folder")
+        settings = TerraformSettings(
+            binary=section.binary,
+            dir=folder,
+            workspace=scope.render(section.workspace, "terraform.workspace")
+            if section.workspace
+            else None,
+            backend_config={
+                key: scope.render(value, f"terraform.backend_config.{key}")
+                for key, value in section.backend_config.items()
+            },
+            vars=_rendered(section.vars, scope, "terraform.vars"),
+            var_files=[
+                scope.render(file, f"terraform.var_files[{index}]")
+                for index, file in enumerate(section.var_files)
+            ],
+            plugin_dir=(base / section.plugin_dir).resolve() if section.plugin_dir else None,
+            timeout_seconds=section.timeout.total_seconds(),
+        )
+        # The region's own `.terraform`, kept between runs next to the local state.
+        data_dir = base / ".rollout" / "terraform" / self.builder.plan.name / self.region
+        return TerraformCli(settings, data_dir, on_message=on_message, cancelled=cancelled)
 
     # -- targets ---------------------------------------------------------------------------
 
@@ -250,10 +304,14 @@ class RegionBuild:
         """The region's stages, in order, over its scope (the recorded one when resuming)."""
         targets = self.builder.selection.plan_targets(self.builder.plan)
         scope = RegionScope(self.region, recorded.scope) if recorded else self.scope
-        traffic = TrafficStage(self, targets, emit, session, recorded)
+        stages: list[Stage] = []
+        if self.builder.plan.terraform is not None:
+            cancelled = session.abort_requested if session else _never
+            stages.append(TerraformStage(self, emit, session, recorded, cancelled))
+        stages.append(TrafficStage(self, targets, emit, session, recorded))
         return RegionPipeline(
             self.region,
-            [traffic],
+            stages,
             scope,
             emit,
             session.region_finished if session else record_nothing,
@@ -262,3 +320,14 @@ class RegionBuild:
 
 def _never() -> bool:
     return False
+
+
+def _rendered(value: Any, scope: RegionScope, where: str) -> Any:
+    """A terraform variable's value with the region's placeholders filled, at any depth."""
+    if isinstance(value, str):
+        return scope.render(value, where)
+    if isinstance(value, dict):
+        return {k: _rendered(v, scope, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rendered(v, scope, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value

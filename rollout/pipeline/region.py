@@ -30,8 +30,19 @@ class RegionPipeline:
     record_end: RegionRecorder = record_nothing
 
     def preview(self) -> list[StagePreview]:
-        """What every stage would do; changes nothing."""
-        return [stage.preview(self.scope) for stage in self.stages]
+        """What every stage would do; changes nothing. A stage whose outputs are known only
+        once it runs leaves the later stages a scope that says so."""
+        previews: list[StagePreview] = []
+        scope = self.scope
+        for stage in self.stages:
+            preview = stage.preview(scope)
+            previews.append(preview)
+            if preview.problems:  # the later stages cannot be judged without this one
+                break
+            if preview.changes_pending:
+                scope = scope.pending_outputs()
+            scope = getattr(preview, "scope", None) or scope
+        return previews
 
     def run(self) -> RegionResult:
         """Run the stages in order; the first that does not end well ends the region."""

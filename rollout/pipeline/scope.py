@@ -17,6 +17,11 @@ from rollout.plan.placeholders import UnresolvedPlaceholderError, render, render
 class UnfilledPlaceholderError(ValueError):
     """A placeholder the region's scope has no value for."""
 
+    def __init__(self, message: str, name: str, pending: bool) -> None:
+        super().__init__(message)
+        self.name = name
+        self.pending = pending  # an earlier stage gives it, once it has run
+
 
 @dataclass(frozen=True)
 class RegionScope:
@@ -24,29 +29,48 @@ class RegionScope:
 
     region: str
     values: Mapping[str, str] = field(default_factory=dict)
+    secret: frozenset[str] = frozenset()  # names whose values are never recorded
+    # A preview's scope whose terraform outputs are known only after terraform applies.
+    outputs_pending: bool = False
 
     def __post_init__(self) -> None:
         merged = {**self.values, "region": self.region}
         object.__setattr__(self, "values", MappingProxyType(merged))
 
-    def with_values(self, values: Mapping[str, str]) -> RegionScope:
-        """A scope that also knows `values` (a stage's outputs)."""
-        return RegionScope(self.region, {**self.values, **values})
+    def with_values(
+        self, values: Mapping[str, str], secret: frozenset[str] = frozenset()
+    ) -> RegionScope:
+        """A scope that also knows `values` (a stage's outputs), some of them secret."""
+        return RegionScope(
+            self.region, {**self.values, **values}, self.secret | secret, self.outputs_pending
+        )
+
+    def pending_outputs(self) -> RegionScope:
+        """This scope, for a preview made before terraform applied: `{tf.NAME}` comes later."""
+        return RegionScope(self.region, self.values, self.secret, outputs_pending=True)
 
     def render(self, text: str, where: str) -> str:
         """`text` with every placeholder filled; UnfilledPlaceholderError names what is missing."""
         try:
             return render(text, self.values)
         except UnresolvedPlaceholderError as exc:
-            raise UnfilledPlaceholderError(
-                f"{where}: {{{exc.args[0]}}} has no value in {self.region} "
-                f"(known here: {', '.join('{' + k + '}' for k in sorted(self.values))})"
-            ) from None
+            name = str(exc.args[0])
+            if name.startswith("tf.") and not self.outputs_pending:
+                outputs = sorted(k[3:] for k in self.values if k.startswith("tf."))
+                problem = (
+                    f"{where}: terraform has no output {name[3:]!r} in {self.region} "
+                    f"(its outputs: {', '.join(outputs) or 'none'})"
+                )
+            else:
+                known = ", ".join("{" + k + "}" for k in sorted(self.values))
+                problem = f"{where}: {{{name}}} has no value in {self.region} (known here: {known})"
+            pending = self.outputs_pending and name.startswith("tf.")
+            raise UnfilledPlaceholderError(problem, name, pending) from None
 
     def preview(self, text: str) -> str:
         """`text` for a person to read before the values exist: unknown placeholders stay."""
         return render_known(text, self.values)
 
     def recorded(self) -> dict[str, str]:
-        """The values as the state records them."""
-        return dict(self.values)
+        """The values as the state records them: secret ones left out."""
+        return {name: value for name, value in self.values.items() if name not in self.secret}

@@ -17,11 +17,13 @@ from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.progress import TargetRun
 from rollout.engine.region import RegionRollout
 from rollout.engine.rollback import error_text
-from rollout.pipeline.scope import RegionScope
+from rollout.pipeline.scope import RegionScope, UnfilledPlaceholderError
 from rollout.pipeline.stage import StageRun
 from rollout.plan.model import Target
 from rollout.state.model import RegionRecord, TargetIdentity
 from rollout.state.session import RolloutSession, snapshot_of
+
+KNOWN_AFTER_TERRAFORM = "known after terraform applies (its outputs name it)"
 
 
 class TrafficWiring(Protocol):
@@ -72,10 +74,25 @@ class TrafficStage:
         try:
             identities = self._identities(scope, {})
             runs = [self.build.target_run(t, scope, identities[t.name]) for t in self.targets]
-        except ValueError as exc:  # a placeholder the scope cannot fill, an alias named twice
-            target = TargetInspection("-", "unknown", f"error: {exc}", False, str(exc))
-            return RegionInspection(self.region, (target,), (), (f"{self.region} {exc}",))
+        except UnfilledPlaceholderError as exc:
+            if exc.pending:  # names terraform gives once it has applied: not a problem yet
+                return RegionInspection(
+                    self.region,
+                    tuple(
+                        TargetInspection(t.name, "unknown", KNOWN_AFTER_TERRAFORM, True)
+                        for t in self.targets
+                    ),
+                    (),
+                    (),
+                )
+            return self._refused(exc)
+        except ValueError as exc:  # an alias named twice
+            return self._refused(exc)
         return self.build.inspect(runs, scope)
+
+    def _refused(self, exc: ValueError) -> RegionInspection:
+        target = TargetInspection("-", "unknown", f"error: {exc}", False, str(exc))
+        return RegionInspection(self.region, (target,), (), (f"{self.region} {exc}",))
 
     def run(self, scope: RegionScope) -> StageRun:
         """Release, or carry on from the record."""

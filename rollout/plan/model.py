@@ -94,14 +94,26 @@ class AwsSettings(StrictModel):
     external_id: str | None = None
 
 
-class TerraformStage(StrictModel):
+class TerraformSection(StrictModel):
     """The per-region terraform apply that runs before traffic moves."""
 
-    dir: str
-    workspace: str | None = None
-    backend_config: dict[str, Text] = Field(default_factory=dict)
-    vars: dict[str, Any] = Field(default_factory=dict)
-    var_files: list[str] = Field(default_factory=list)
+    dir: str = Field(description="The configuration's folder, relative to the plan file.")
+    workspace: str | None = Field(default=None, description="Selected, or created, per region.")
+    backend_config: dict[str, Text] = Field(
+        default_factory=dict, description="`-backend-config` values, e.g. the region's state key."
+    )
+    vars: dict[str, Any] = Field(default_factory=dict, description="Input variables, any type.")
+    var_files: list[str] = Field(
+        default_factory=list,
+        description="`-var-file`s, relative to `dir`, as terraform reads them.",
+    )
+    binary: str = Field(default="terraform", description="`terraform`, `tofu`, or a path.")
+    plugin_dir: str | None = Field(
+        default=None, description="Providers from this folder only (`init -plugin-dir`)."
+    )
+    timeout: Duration = Field(
+        default=timedelta(hours=1), description="The longest a plan or an apply may take."
+    )
 
 
 class TlsFiles(StrictModel):
@@ -320,7 +332,7 @@ class Plan(StrictModel):
         ),
     )
     aws: AwsSettings = Field(default_factory=AwsSettings)
-    terraform: TerraformStage | None = None
+    terraform: TerraformSection | None = None
     nginx: NginxStage | None = None
     targets: list[Target] = Field(min_length=1)
     alarms: AlarmPolicy = Field(default_factory=AlarmPolicy)

@@ -40,6 +40,23 @@ def describe_event(event: ev.Event) -> str:  # noqa: PLR0912 (one case per event
             return f"restored alias to {routing}"
         case ev.RollbackFailed(error=error):
             return f"ROLLBACK FAILED: {error}"
+        case ev.TerraformPlanned(add=add, change=change, destroy=destroy, resources=resources):
+            counts = f"{add} to add, {change} to change, {destroy} to destroy"
+            listed = ", ".join(f"{action} {address}" for action, address in resources)
+            return f"terraform plan: {counts}" + (f" ({listed})" if listed else "")
+        case ev.TerraformResource(address=address, action=action, status=status):
+            elapsed = getattr(event, "elapsed_seconds", None)
+            after = f" after {elapsed:g}s" if elapsed is not None and status != "started" else ""
+            return f"terraform {address}: {action} {status}{after}"
+        case ev.TerraformDiagnostic(severity=severity, summary=summary, detail=detail):
+            where = f"{event.file}:{event.line}: " if event.file and event.line else ""
+            text = " ".join(detail.split())
+            return f"terraform {severity}: {where}{summary}" + (f": {text}" if text else "")
+        case ev.TerraformApplied(add=add, change=change, destroy=destroy):
+            return f"terraform applied: {add} added, {change} changed, {destroy} destroyed"
+        case ev.TerraformOutputs(outputs=outputs):
+            shown = ", ".join(f"{name} = {value}" for name, value in outputs)
+            return f"terraform outputs: {shown or 'none'}"
         case ev.RegionFinished(outcome=outcome, message=message):
             return f"region {outcome.replace('_', ' ')}: {message}"
         case ev.RolloutFinished(outcome=outcome, exit_code=code, message=message):

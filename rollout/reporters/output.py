@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from rollout.engine import events as ev
+from rollout.redact import mask_secrets
 
 
 class GuardedOutput:
@@ -32,7 +33,7 @@ class GuardedOutput:
             self.failure = "standard output is closed"
             return
         try:
-            stream.write(line + "\n")
+            stream.write(mask_secrets(line) + "\n")
             stream.flush()
         except (OSError, ValueError) as exc:  # a closed pipe, a full disk, a closed file
             self.failure = str(exc) or type(exc).__name__
@@ -54,7 +55,7 @@ def warn(text: str) -> None:
     if stream is None:  # started with standard error closed
         return
     with contextlib.suppress(OSError, ValueError):
-        stream.write(text + "\n")
+        stream.write(mask_secrets(text) + "\n")
         stream.flush()
 
 

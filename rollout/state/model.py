@@ -112,6 +112,33 @@ class TargetRecord(BaseModel):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class TerraformStatus(str, Enum):
+    """How far a region's terraform stage got."""
+
+    APPLYING = "applying"  # a saved plan with changes was being applied
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"  # the plan had nothing to change
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TerraformStatus.APPLIED, TerraformStatus.UNCHANGED)
+
+
+class TerraformRecord(BaseModel):
+    """A region's terraform stage: what it changed and the outputs the release used.
+
+    Sensitive outputs are never written in clear: only a digest, to check the value
+    read again on resume is the one the release used.
+    """
+
+    status: TerraformStatus
+    summary: str = ""  # "1 added, 0 changed, 0 destroyed"
+    outputs: dict[str, str] = Field(default_factory=dict)
+    sensitive: dict[str, str] = Field(default_factory=dict)  # name -> sha256 of the value
+    message: str = ""
+
+
 class RegionRecord(BaseModel):
     """One region: the scope it ran with, what each target resolved to, and how it ended."""
 
@@ -120,6 +147,7 @@ class RegionRecord(BaseModel):
     scope: dict[str, str] = Field(default_factory=dict)  # placeholder values, e.g. tf outputs
     resources: dict[str, TargetIdentity] = Field(default_factory=dict)
     targets: dict[str, TargetRecord] = Field(default_factory=dict)
+    terraform: TerraformRecord | None = None
 
     @property
     def moved(self) -> bool:

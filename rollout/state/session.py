@@ -30,6 +30,7 @@ from rollout.state.model import (
     RoutingRecord,
     TargetIdentity,
     TargetRecord,
+    TerraformRecord,
     utcnow,
 )
 from rollout.state.store import LockHeldError, StateError, StateStore
@@ -200,6 +201,12 @@ class RolloutSession:
             stored = self._region(region)
             stored.scope = dict(scope)
             stored.resources.update(resources)
+            self._save()
+
+    def terraform(self, region: str, record: TerraformRecord) -> None:
+        """Record how far the region's terraform stage got, before and after it applies."""
+        with self._write_lock:
+            self._region(region).terraform = record
             self._save()
 
     def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
