@@ -59,6 +59,7 @@ class RegionPreview:
 
     region: str
     targets: tuple[TargetPreview, ...]
+    terraform: str | None = None  # what the terraform stage runs first, when the plan has one
 
     @property
     def duration(self) -> timedelta:
@@ -113,7 +114,14 @@ def preview_plan(plan: Plan, selection: Selection | None = None) -> PlanPreview:
 
 
 def _region_preview(plan: Plan, region: str, targets: Sequence[Target]) -> RegionPreview:
-    return RegionPreview(region, tuple(target_preview(plan, region, t) for t in targets))
+    terraform = None
+    if plan.terraform is not None:
+        scope = RegionScope(region)
+        workspace = plan.terraform.workspace
+        terraform = f"init, plan and apply {scope.preview(plan.terraform.dir)}" + (
+            f" in workspace {scope.preview(workspace)}" if workspace else ""
+        )
+    return RegionPreview(region, tuple(target_preview(plan, region, t) for t in targets), terraform)
 
 
 def target_preview(plan: Plan, region: str, target: Target) -> TargetPreview:

@@ -6,7 +6,7 @@ even when the plan file no longer names them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rollout.commands.context import CommandContext, CommandResult
 from rollout.engine.inspection import RegionInspection
@@ -59,7 +59,7 @@ def read_live_plan(builder: Builder) -> LivePlan:
             callers.append((region, caller.account, caller.arn))
             for preview in build.pipeline(lambda _event: None).preview():
                 if isinstance(preview, TerraformPreview):
-                    terraform.append(preview)
+                    terraform.append(replace(preview, scope=None))  # values stay in memory
                 else:
                     assert isinstance(preview, RegionInspection)
                     inspections.append(preview)
@@ -112,6 +112,8 @@ def status(context: CommandContext) -> CommandResult:
     for state in states:
         where = f", {state.recorded}" if state.recorded else ""
         lines.append(f"{state.region} {state.target}: serves {state.serves}{where}")
+    terraform = _terraform_lines(record)
+    lines.extend(terraform)
     in_progress = record is not None and record.unfinished
     return CommandResult(
         ExitCode.IN_PROGRESS if in_progress else ExitCode.OK,
@@ -121,8 +123,30 @@ def status(context: CommandContext) -> CommandResult:
             "status": record.status.value if record else None,
             "locked_by": holder.describe() if holder else None,
             "targets": [state.__dict__ for state in states],
+            "terraform": {
+                region: stored.terraform.model_dump(mode="json", exclude={"sensitive"})
+                for region, stored in (record.regions.items() if record else ())
+                if stored.terraform is not None
+            },
         },
     )
+
+
+def _terraform_lines(record: RolloutRecord | None) -> list[str]:
+    """What terraform did per region: `rollout rollback` moves aliases back, not infrastructure."""
+    if record is None:
+        return []
+    lines = []
+    for region, stored in record.regions.items():
+        if stored.terraform is None:
+            continue
+        done = stored.terraform
+        about = done.summary or done.message
+        lines.append(
+            f"{region} terraform: {done.status.value}{f' ({about})' if about else ''}; "
+            "not undone by `rollout rollback`"
+        )
+    return lines
 
 
 def _known_targets(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rollout.plan.placeholders import find_placeholders
 from rollout.preview import PlanPreview, TargetPreview
 
 
@@ -25,6 +26,7 @@ def render_plan_json(preview: PlanPreview, *, mode: str) -> str:
                     {
                         "region": region.region,
                         "duration_seconds": region.duration.total_seconds(),
+                        "terraform": region.terraform,
                         "targets": [_target(t) for t in region.targets],
                     }
                     for region in wave.regions
@@ -46,6 +48,10 @@ def _target(target: TargetPreview) -> dict[str, Any]:
         "duration_seconds": target.duration.total_seconds(),
         "manual_pauses": target.manual_pauses,
         "alarms": list(target.alarms),
+        # Placeholders left in the names above: terraform outputs, known after it applies.
+        "unresolved": sorted(
+            {p.name for text in (target.resource, target.alias) for p in find_placeholders(text)}
+        ),
         "timeline": [
             {
                 "offset_seconds": row.offset.total_seconds(),

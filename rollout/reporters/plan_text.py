@@ -36,10 +36,16 @@ def format_total(duration: timedelta, manual_pauses: int) -> str:
     return text
 
 
+AFTER_TERRAFORM = "(unresolved: a terraform output, known after it applies)"
+
+
 def target_heading(target: TargetPreview) -> str:
     """`api: lambda orders-api:live, Canary10Percent5Minutes, 5m`."""
+    name = f"{target.resource}:{target.alias}"
+    if "{tf." in name:
+        name = f"{name} {AFTER_TERRAFORM}"
     return (
-        f"{target.name}: {target.kind} {target.resource}:{target.alias}, "
+        f"{target.name}: {target.kind} {name}, "
         f"{target.strategy}, {format_total(target.duration, target.manual_pauses)}"
     )
 
@@ -56,6 +62,8 @@ def _lines(preview: PlanPreview, mode: str) -> Iterator[str]:
         yield ""
         yield f"wave {wave.number}: {regions} (up to {wave.parallelism} at once)"
         for region in wave.regions:
+            if region.terraform:
+                yield f"  {region.region} / terraform: {region.terraform}, before traffic"
             for target in region.targets:
                 yield f"  {region.region} / {target_heading(target)}"
                 alarms = ", ".join(target.alarms) if target.alarms else "none"
@@ -73,6 +81,12 @@ def render_live_text(live: LivePlan) -> str:
     lines = ["", "live state:"]
     for region, account, principal in live.callers:
         lines.append(f"  {region}: account {account} as {principal}")
+    for terraform in live.terraform:
+        lines.append(f"  {terraform.region} / terraform: {terraform.summary}")
+        lines.extend(f"    {action} {address}" for action, address in terraform.planned)
+        if terraform.changes_pending:
+            lines.append("    outputs: known after apply")
+        lines.extend(f"    output {name} = {value}" for name, value in terraform.outputs)
     for status in live.targets:
         lines.append(f"  {status.region} / {status.target}: serves {status.current}")
         lines.append(f"    {'publish' if status.changed else 'keep'}: {status.release}")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
 from pathlib import Path
 
 from rollout.sandbox import package
 from tests.e2e.test_apply import FAST
 from tests.e2e.world import World
+from tests.processes import rollout_command, wait_until
 from tests.support import CliResult, run_cli
-from tests.terraform.support import config_copy, terraform_binary
+from tests.terraform.support import config_copy, null_plugin_dir, terraform_binary
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-south-1"]
 
@@ -123,3 +128,159 @@ def test_a_configuration_error_in_one_region_stops_it_and_the_next_wave_before_t
     assert any("sizes" in line for line in refusal)
     for region, world in worlds.items():
         assert world.lambda_routing(f"api-{region}") == ("1", {})
+
+
+def test_plan_shows_what_terraform_would_change_and_that_outputs_come_after_apply(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, worlds = terraform_release(aws_endpoint, tmp_path, ["us-east-1"])
+
+    before = run_cli(["plan", "-f", str(plan), "--endpoint-url", aws_endpoint])
+    detailed = run_cli(
+        ["plan", "--detailed-exitcode", "-f", str(plan), "--endpoint-url", aws_endpoint]
+    )
+
+    assert before.exit_code == 0, before.stdout + before.stderr
+    assert "us-east-1 / terraform:" in before.stdout
+    assert "outputs: known after apply" in before.stdout
+    assert "known after terraform applies" in before.stdout  # the function it names
+    assert detailed.exit_code == 2  # terraform's changes count as changes
+    assert not (tmp_path / "state" / "us-east-1" / "terraform.tfstate").exists()  # no apply
+    assert worlds["us-east-1"].versions("api-us-east-1") == ["1"]
+
+    assert apply_json(plan, aws_endpoint)[0].exit_code == 0
+    after = run_cli(["plan", "-f", str(plan), "--endpoint-url", aws_endpoint])
+    # Nothing to change: its outputs are known, so the targets they name are read too.
+    assert "output function_name = api-us-east-1" in after.stdout
+    assert "output token = (sensitive)" in after.stdout
+    assert "us-east-1 / api: serves" in after.stdout and "nothing to do" in after.stdout
+
+
+def test_offline_plan_marks_names_that_terraform_outputs_fill(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, _ = terraform_release(aws_endpoint, tmp_path, ["us-east-1"])
+
+    result = run_cli(["plan", "--offline", "-f", str(plan)])
+
+    assert result.exit_code == 0
+    assert "us-east-1 / terraform: init, plan and apply outputs, before traffic" in result.stdout
+    assert "{tf.function_name}:live (unresolved: a terraform output" in result.stdout
+    document = json.loads(
+        run_cli(["plan", "--offline", "--output", "json", "-f", str(plan)]).stdout
+    )
+    target = document["waves"][0]["regions"][0]["targets"][0]
+    assert target["unresolved"] == ["tf.function_name"]
+
+
+def test_status_says_terraform_is_not_undone_and_rollback_restores_the_recorded_aliases(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, worlds = terraform_release(aws_endpoint, tmp_path, ["us-east-1"])
+    assert apply_json(plan, aws_endpoint)[0].exit_code == 0
+    # The terraform section changes after the release: rollback needs none of it.
+    plan.write_text(plan.read_text().replace("dir: outputs", "dir: elsewhere"))
+
+    status = run_cli(["status", "-f", str(plan), "--endpoint-url", aws_endpoint])
+    rolled = run_cli(["rollback", "-f", str(plan), "--endpoint-url", aws_endpoint])
+
+    assert "us-east-1 terraform: applied (" in status.stdout
+    assert "not undone by `rollout rollback`" in status.stdout
+    assert rolled.exit_code == 0, rolled.stdout + rolled.stderr
+    assert worlds["us-east-1"].lambda_routing("api-us-east-1") == ("1", {})
+
+
+def null_release(endpoint: str, folder: Path) -> tuple[Path, World]:
+    """One region whose terraform creates a null_resource (its apply as slow as TF_VAR_sleep)."""
+    plan, worlds = terraform_release(endpoint, folder, ["us-east-1"])
+    config_copy("null_resources", folder)
+    plugins = null_plugin_dir(folder)
+    plan.write_text(
+        plan.read_text()
+        .replace("dir: outputs", f"dir: null_resources\n  plugin_dir: {plugins}")
+        .replace("tag: v2", "release: v2")
+    )
+    return plan, worlds["us-east-1"]
+
+
+def processes_working_in(folder: Path) -> list[int]:
+    """The processes whose working directory is `folder`: terraform and what it started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cwd").readlink() == folder:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_machine_lost_during_terraform_apply_is_carried_on_by_resume(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, world = null_release(aws_endpoint, tmp_path)
+    log = tmp_path / "log"
+    process = subprocess.Popen(
+        rollout_command("apply", plan, aws_endpoint, "--yes"),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "TF_VAR_sleep": "60"},  # this run's apply takes a minute
+    )
+    wait_until(lambda: "null_resource.api: create started" in log.read_text(), seconds=60)
+
+    # The runner dies with everything it started: rollout, terraform and the provisioner.
+    doomed = [process.pid, *processes_working_in(tmp_path / "null_resources")]
+    for pid in doomed:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+    process.wait(30)
+    record = json.loads((tmp_path / ".rollout" / "tf.json").read_text())
+    assert record["regions"]["us-east-1"]["terraform"]["status"] == "applying"
+
+    result = run_cli(["resume", "-f", str(plan), "--endpoint-url", aws_endpoint])
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "terraform applied: 1 added" in result.stdout
+    assert world.lambda_routing("api-us-east-1") == ("2", {})
+    state = json.loads((tmp_path / "state" / "us-east-1" / "terraform.tfstate").read_text())
+    assert [r["type"] for r in state["resources"]] == ["null_resource"]
+
+
+def test_a_resumed_region_whose_terraform_finished_does_not_apply_again(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, world = null_release(aws_endpoint, tmp_path)
+    plan.write_text(
+        plan.read_text().replace(
+            "strategy: AllAtOnce",
+            "strategy: {steps: [{weight: 10, pause: manual}, {weight: 100}]}",
+        )
+    )
+    log = tmp_path / "log"
+    process = subprocess.Popen(
+        rollout_command("apply", plan, aws_endpoint, "--yes"),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_until(lambda: "paused: waiting for `rollout promote`" in log.read_text(), seconds=60)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)
+    state_file = tmp_path / "state" / "us-east-1" / "terraform.tfstate"
+    serial = json.loads(state_file.read_text())["serial"]
+
+    resumed = subprocess.Popen(
+        rollout_command("resume", plan, aws_endpoint),
+        stdout=(tmp_path / "resumed").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_until(lambda: "paused" in (tmp_path / "resumed").read_text(), seconds=60)
+    assert run_cli(["promote", "-f", str(plan), "--endpoint-url", aws_endpoint]).exit_code == 0
+
+    assert resumed.wait(60) == 0, (tmp_path / "resumed").read_text()
+    assert "terraform" not in (tmp_path / "resumed").read_text().replace("terraform:", "")
+    assert json.loads(state_file.read_text())["serial"] == serial  # not applied again
+    assert world.lambda_routing("api-us-east-1") == ("2", {})
