@@ -249,11 +249,27 @@ class TerraformCli:
         if ended.returncode in accept:
             return ended
         errors = [m for m in seen or [] if isinstance(m, Diagnostic) and m.severity == "error"]
-        if errors:
+        locked = next((d for d in errors if "state lock" in d.summary), None)
+        if locked is not None:
+            reason = self._lock_advice(locked)
+        elif errors:
             reason = "; ".join(d.describe() for d in errors)
         else:
             reason = _error_text(ended.errors or ended.output)
         raise TerraformError(f"terraform {what} failed (exit {ended.returncode}): {reason}")
+
+    def _lock_advice(self, locked: Diagnostic) -> str:
+        """A state lock another terraform holds (or a killed one left): never broken silently."""
+        found = re.search(r"ID:\s+(\S+)", locked.detail)
+        who = re.search(r"Who:\s+(\S+)", locked.detail)
+        holder = f" held by {who.group(1)}" if who else ""
+        if found is None:
+            return f"{locked.summary}{holder}"
+        return (
+            f"{locked.summary}{holder} (lock {found.group(1)}); if no terraform runs on this "
+            f"state any more, `terraform force-unlock {found.group(1)}` in {self.settings.dir} "
+            "releases it"
+        )
 
     def _start(
         self,

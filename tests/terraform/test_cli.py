@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,17 @@ from rollout.terraform.cli import (
     binary_version,
     new_plans_dir,
 )
-from rollout.terraform.messages import ChangeSummary, Diagnostic, Message
-from tests.terraform.support import config_copy, terraform_binary
+from rollout.terraform.messages import ChangeSummary, Diagnostic, Message, ResourceProgress
+from tests.terraform.support import config_copy, null_plugin_dir, terraform_binary
 
 
 def region_cli(
-    config: Path, tmp_path: Path, region: str, seen: list[Message], **settings: object
+    config: Path,
+    tmp_path: Path,
+    region: str,
+    seen: list[Message],
+    cancelled: threading.Event | None = None,
+    **settings: object,
 ) -> TerraformCli:
     options: dict[str, object] = {
         "binary": terraform_binary(),
@@ -33,7 +39,7 @@ def region_cli(
         TerraformSettings(**options),  # type: ignore[arg-type]
         tmp_path / "data" / region,
         on_message=seen.append,
-        cancelled=lambda: False,
+        cancelled=(cancelled or threading.Event()).is_set,
     )
 
 
@@ -127,3 +133,69 @@ def test_a_configuration_error_is_one_line_with_file_and_line(tmp_path: Path) ->
     assert "broken.tf:2: Reference to undeclared input variable" in str(raised.value)
     assert "\n" not in str(raised.value)
     assert any(isinstance(m, Diagnostic) and m.filename == "broken.tf" for m in seen)
+
+
+def test_an_old_terraform_is_refused_by_its_version(tmp_path: Path) -> None:
+    old = tmp_path / "terraform"
+    old.write_text("#!/bin/sh\necho 'Terraform v0.12.31'\n")  # no `version -json` yet
+    old.chmod(0o755)
+    with pytest.raises(TerraformError, match=r"is terraform 0\.12\.31; rollout needs 1\.0"):
+        binary_version(str(old))
+
+
+def test_a_state_locked_by_another_terraform_names_the_lock_and_how_to_release_it(
+    tmp_path: Path,
+) -> None:
+    config = config_copy("null_resources", tmp_path)
+    state = {"path": str(tmp_path / "state" / "terraform.tfstate")}
+    plugins = null_plugin_dir(tmp_path)
+    progress: list[Message] = []
+    stop = threading.Event()
+    first = region_cli(
+        config,
+        tmp_path,
+        "first",
+        progress,
+        stop,
+        backend_config=state,
+        plugin_dir=plugins,
+        vars={"region": "us-east-1", "sleep": 20},
+    )
+    first.init()
+    ended: list[Exception] = []
+
+    def hold() -> None:
+        try:
+            first.apply(first.plan(new_plans_dir()))
+        except TerraformError as exc:
+            ended.append(exc)
+
+    holding = threading.Thread(target=hold)
+    holding.start()
+    lock = tmp_path / "state" / ".terraform.tfstate.lock.info"
+    deadline = time.monotonic() + 60
+    # The apply is under way (its plan held the lock only for a moment).
+    while not any(isinstance(m, ResourceProgress) for m in progress):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    second = region_cli(
+        config,
+        tmp_path,
+        "second",
+        [],
+        backend_config=state,
+        plugin_dir=plugins,
+        vars={"region": "us-east-1"},
+    )
+    second.init()
+
+    with pytest.raises(TerraformError) as raised:
+        second.plan(new_plans_dir())
+
+    stop.set()  # SIGINT: terraform stops and releases its lock
+    holding.join(90)
+    message = str(raised.value)
+    assert "Error acquiring the state lock" in message
+    assert "`terraform force-unlock " in message and str(config) in message
+    assert not lock.exists()
+    assert [str(e) for e in ended] == ["terraform apply cancelled"]
