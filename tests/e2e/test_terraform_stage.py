@@ -192,7 +192,15 @@ def test_status_says_terraform_is_not_undone_and_rollback_restores_the_recorded_
 
 def null_release(endpoint: str, folder: Path) -> tuple[Path, World]:
     """One region whose terraform creates a null_resource (its apply as slow as TF_VAR_sleep)."""
-    plan, worlds = terraform_release(endpoint, folder, ["us-east-1"])
+    plan, worlds = null_release_in(endpoint, folder, ["us-east-1"])
+    return plan, worlds["us-east-1"]
+
+
+def null_release_in(
+    endpoint: str, folder: Path, regions: list[str]
+) -> tuple[Path, dict[str, World]]:
+    """Regions whose terraform creates a null_resource each."""
+    plan, worlds = terraform_release(endpoint, folder, regions)
     config_copy("null_resources", folder)
     plugins = null_plugin_dir(folder)
     plan.write_text(
@@ -200,7 +208,7 @@ def null_release(endpoint: str, folder: Path) -> tuple[Path, World]:
         .replace("dir: outputs", f"dir: null_resources\n  plugin_dir: {plugins}")
         .replace("tag: v2", "release: v2")
     )
-    return plan, worlds["us-east-1"]
+    return plan, worlds
 
 
 def processes_working_in(folder: Path) -> list[int]:
@@ -284,3 +292,52 @@ def test_a_resumed_region_whose_terraform_finished_does_not_apply_again(
     assert "terraform" not in (tmp_path / "resumed").read_text().replace("terraform:", "")
     assert json.loads(state_file.read_text())["serial"] == serial  # not applied again
     assert world.lambda_routing("api-us-east-1") == ("2", {})
+
+
+def test_ctrl_c_during_terraform_apply_stops_terraform_cleanly_and_moves_no_traffic(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, world = null_release(aws_endpoint, tmp_path)
+    log = tmp_path / "log"
+    process = subprocess.Popen(
+        rollout_command("apply", plan, aws_endpoint, "--yes"),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "TF_VAR_sleep": "60"},
+    )
+    wait_until(lambda: "null_resource.api: create started" in log.read_text(), seconds=60)
+
+    os.killpg(process.pid, signal.SIGINT)  # terraform runs in its own session: rollout tells it
+
+    assert process.wait(60) == 1, log.read_text()  # no traffic moved anywhere
+    assert "terraform apply cancelled" in log.read_text()
+    assert world.lambda_routing("api-us-east-1") == ("1", {})
+    assert not (tmp_path / "state" / "us-east-1" / ".terraform.tfstate.lock.info").exists()
+    wait_until(lambda: not processes_working_in(tmp_path / "null_resources"), seconds=10)
+
+
+def test_a_terraform_failure_in_one_region_lets_its_wave_finish_and_stops_the_next(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, worlds = null_release_in(aws_endpoint, tmp_path, REGIONS)
+    text = (
+        plan.read_text()
+        .replace("terraform:\n", "waves: [[us-east-1, eu-west-1], [ap-south-1]]\nterraform:\n")
+        .replace("release: v2", "release: v2, fail_in: us-east-1")
+    )
+    plan.write_text(text)
+
+    result, events = apply_json(plan, aws_endpoint)
+
+    assert result.exit_code == 4, result.stdout + result.stderr  # eu-west-1 was released
+    assert worlds["eu-west-1"].lambda_routing("api-eu-west-1") == ("2", {})
+    assert worlds["us-east-1"].lambda_routing("api-us-east-1") == ("1", {})
+    assert worlds["ap-south-1"].lambda_routing("api-ap-south-1") == ("1", {})
+    ended = {e["region"]: e for e in events if e["event"] == "region_finished"}
+    assert ended["us-east-1"]["outcome"] == "failed_before_traffic"
+    assert "local-exec provisioner error" in str(ended["us-east-1"]["message"])
+    assert ended["ap-south-1"]["outcome"] == "skipped"
+    errored = [e for e in events if e["event"] == "terraform_resource" and e["status"] == "errored"]
+    assert [e["region"] for e in errored] == ["us-east-1"]
+    assert any(e["event"] == "terraform_diagnostic" for e in events)

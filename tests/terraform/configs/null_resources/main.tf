@@ -24,6 +24,11 @@ variable "sleep" {
   default = 0
 }
 
+variable "fail_in" {
+  type    = string
+  default = "nowhere"
+}
+
 resource "null_resource" "api" {
   triggers = {
     region  = var.region
@@ -31,7 +36,7 @@ resource "null_resource" "api" {
   }
 
   provisioner "local-exec" {
-    command = "sleep ${var.sleep}"
+    command = "sleep ${var.sleep}; test ${var.region} != ${var.fail_in}"
   }
 }
 
