@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from rollout.cli import render_top_level_help
 from rollout.help_text import TOP_LEVEL_HELP
 from tests.support import EXAMPLES, run_cli
 
-EXAMPLE_PLANS = sorted(EXAMPLES.glob("*.yaml"))
+EXAMPLE_PLANS = sorted(EXAMPLES.rglob("*.yaml"))
 
 
 @pytest.mark.parametrize("plan", EXAMPLE_PLANS, ids=lambda p: p.stem)
@@ -27,7 +28,8 @@ def test_every_example_validates(plan: Path) -> None:
 @pytest.mark.parametrize("plan", EXAMPLE_PLANS, ids=lambda p: p.stem)
 def test_every_example_points_editors_at_the_schema(plan: Path) -> None:
     first_line = plan.read_text(encoding="utf-8").splitlines()[0]
-    assert first_line == "# yaml-language-server: $schema=rollout.schema.json"
+    schema = os.path.relpath(EXAMPLES / "rollout.schema.json", plan.parent)
+    assert first_line == f"# yaml-language-server: $schema={schema}"
 
 
 def test_examples_schema_file_is_what_rollout_schema_prints() -> None:
