@@ -9,6 +9,8 @@ import signal
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from rollout.sandbox import package
 from tests.e2e.test_apply import FAST
 from tests.e2e.world import World
@@ -341,3 +343,22 @@ def test_a_terraform_failure_in_one_region_lets_its_wave_finish_and_stops_the_ne
     errored = [e for e in events if e["event"] == "terraform_resource" and e["status"] == "errored"]
     assert [e["region"] for e in errored] == ["us-east-1"]
     assert any(e["event"] == "terraform_diagnostic" for e in events)
+
+
+def test_the_regions_of_one_wave_run_terraform_side_by_side(
+    aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan, worlds = null_release_in(aws_endpoint, tmp_path, REGIONS)
+    monkeypatch.setenv("TF_VAR_sleep", "2")  # each apply takes two seconds
+
+    result, events = apply_json(plan, aws_endpoint)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    kinds = [(e["event"], e["region"]) for e in events]
+    first_finish = next(i for i, (kind, _) in enumerate(kinds) if kind == "region_finished")
+    started = {region for kind, region in kinds[:first_finish] if kind == "terraform_resource"}
+    assert started == set(REGIONS)  # every region's apply began before any region ended
+    for region in REGIONS:
+        state = json.loads((tmp_path / "state" / region / "terraform.tfstate").read_text())
+        assert state["outputs"]["function_name"]["value"] == f"api-{region}"
+        assert worlds[region].lambda_routing(f"api-{region}") == ("2", {})
