@@ -213,6 +213,20 @@ def null_release_in(
     return plan, worlds
 
 
+def started(
+    plan: Path, endpoint: str, log: Path, *command: str, sleep: int = 0
+) -> subprocess.Popen[bytes]:
+    """`rollout COMMAND` as its own process, its output in `log`; terraform's apply takes
+    `sleep` seconds (the null configuration's provisioner)."""
+    return subprocess.Popen(
+        rollout_command(command[0], plan, endpoint, *command[1:]),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "TF_VAR_sleep": str(sleep)},
+    )
+
+
 def processes_working_in(folder: Path) -> list[int]:
     """The processes whose working directory is `folder`: terraform and what it started."""
     found = []
@@ -231,13 +245,8 @@ def test_a_machine_lost_during_terraform_apply_is_carried_on_by_resume(
 ) -> None:
     plan, world = null_release(aws_endpoint, tmp_path)
     log = tmp_path / "log"
-    process = subprocess.Popen(
-        rollout_command("apply", plan, aws_endpoint, "--yes"),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env={**os.environ, "TF_VAR_sleep": "60"},  # this run's apply takes a minute
-    )
+    # This run's apply takes a minute.
+    process = started(plan, aws_endpoint, log, "apply", "--yes", sleep=60)
     wait_until(lambda: "null_resource.api: create started" in log.read_text(), seconds=60)
 
     # The runner dies with everything it started: rollout, terraform and the provisioner.
@@ -269,24 +278,14 @@ def test_a_resumed_region_whose_terraform_finished_does_not_apply_again(
         )
     )
     log = tmp_path / "log"
-    process = subprocess.Popen(
-        rollout_command("apply", plan, aws_endpoint, "--yes"),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = started(plan, aws_endpoint, log, "apply", "--yes")
     wait_until(lambda: "paused: waiting for `rollout promote`" in log.read_text(), seconds=60)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(30)
     state_file = tmp_path / "state" / "us-east-1" / "terraform.tfstate"
     serial = json.loads(state_file.read_text())["serial"]
 
-    resumed = subprocess.Popen(
-        rollout_command("resume", plan, aws_endpoint),
-        stdout=(tmp_path / "resumed").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    resumed = started(plan, aws_endpoint, tmp_path / "resumed", "resume")
     wait_until(lambda: "paused" in (tmp_path / "resumed").read_text(), seconds=60)
     assert run_cli(["promote", "-f", str(plan), "--endpoint-url", aws_endpoint]).exit_code == 0
 
@@ -301,13 +300,7 @@ def test_ctrl_c_during_terraform_apply_stops_terraform_cleanly_and_moves_no_traf
 ) -> None:
     plan, world = null_release(aws_endpoint, tmp_path)
     log = tmp_path / "log"
-    process = subprocess.Popen(
-        rollout_command("apply", plan, aws_endpoint, "--yes"),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env={**os.environ, "TF_VAR_sleep": "60"},
-    )
+    process = started(plan, aws_endpoint, log, "apply", "--yes", sleep=60)
     wait_until(lambda: "null_resource.api: create started" in log.read_text(), seconds=60)
 
     os.killpg(process.pid, signal.SIGINT)  # terraform runs in its own session: rollout tells it
