@@ -53,7 +53,9 @@ def one_run(endpoint: str, regions: list[str], parallelism: int, sleep: int, run
         f"  vars: {{region: '{{region}}', sleep: {sleep}}}\n"
         "targets:\n  - name: api\n"
         f"    lambda: {{function: '{{tf.function_name}}-{name}', alias: live, "
-        "code: {zip: v2.zip}}\n    strategy: AllAtOnce\n",
+        "code: {zip: v2.zip}}\n    strategy: AllAtOnce\n"
+        # Short polls: the figure is terraform's, not the alarm watch after the last shift.
+        "alarms: {poll_interval: 0.5s}\n",
         encoding="utf-8",
     )
     started = time.perf_counter()

@@ -6,6 +6,7 @@ even when the plan file no longer names them.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from rollout.commands.context import CommandContext, CommandResult
@@ -13,6 +14,7 @@ from rollout.engine.inspection import RegionInspection
 from rollout.engine.ports import TargetError
 from rollout.exitcodes import ExitCode
 from rollout.pipeline.build import Builder, RegionBuild
+from rollout.pipeline.stage import StagePreview
 from rollout.pipeline.terraform import TerraformPreview
 from rollout.state.model import RolloutRecord, TargetIdentity
 from rollout.state.store import holder_is_dead
@@ -47,22 +49,23 @@ class LivePlan:
 
 
 def read_live_plan(builder: Builder) -> LivePlan:
-    """Every chosen region of every wave, read before anything moves."""
+    """Every chosen region of every wave, read before anything moves (regions side by side,
+    as many at once as the plan's parallelism: terraform's plan takes seconds a region)."""
+    regions = [region for wave in builder.selection.waves(builder.plan) for region in wave]
+    builds = [builder.region(region) for region in regions]
+    with ThreadPoolExecutor(max_workers=max(1, builder.plan.parallelism)) as pool:
+        read = list(pool.map(_read_region, builds))
     inspections: list[RegionInspection] = []
     terraform: list[TerraformPreview] = []
     callers: list[tuple[str, str, str]] = []
-    for wave in builder.selection.waves(builder.plan):
-        for region in wave:
-            build = builder.region(region)
-            # First: a missing profile or an expired token is found before anything else.
-            caller = build.caller().identity()
-            callers.append((region, caller.account, caller.arn))
-            for preview in build.pipeline(lambda _event: None).preview():
-                if isinstance(preview, TerraformPreview):
-                    terraform.append(replace(preview, scope=None))  # values stay in memory
-                else:
-                    assert isinstance(preview, RegionInspection)
-                    inspections.append(preview)
+    for caller, previews in read:
+        callers.append(caller)
+        for preview in previews:
+            if isinstance(preview, TerraformPreview):
+                terraform.append(replace(preview, scope=None))  # values stay in memory
+            else:
+                assert isinstance(preview, RegionInspection)
+                inspections.append(preview)
     return LivePlan(
         callers=tuple(callers),
         terraform=tuple(terraform),
@@ -77,6 +80,13 @@ def read_live_plan(builder: Builder) -> LivePlan:
             *(problem for i in inspections for problem in i.problems),
         ),
     )
+
+
+def _read_region(build: RegionBuild) -> tuple[tuple[str, str, str], list[StagePreview]]:
+    # First: a missing profile or an expired token is found before anything else.
+    caller = build.caller().identity()
+    previews = build.pipeline(lambda _event: None).preview()
+    return (build.region, caller.account, caller.arn), previews
 
 
 @dataclass(frozen=True)

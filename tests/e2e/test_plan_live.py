@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.test_apply import lambda_plan
 from tests.e2e.world import World
 from tests.support import run_cli
@@ -58,7 +60,12 @@ def test_live_plan_fails_on_a_missing_alarm(aws_endpoint: str, tmp_path: Path) -
     assert "problem: us-east-1: watched alarm api-errors does not exist" in out
 
 
-def test_an_unreachable_endpoint_is_a_one_line_error(tmp_path: Path) -> None:
+def test_an_unreachable_endpoint_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Credentials of some kind, whatever ran before: the endpoint is what is missing.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "sandbox")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "sandbox")
     path = lambda_plan(tmp_path, "AllAtOnce")
 
     code, out = plan(path, "http://127.0.0.1:9")
