@@ -305,15 +305,18 @@ def _print_live_plan(preview: Any, live: Any, output: str) -> None:
         import dataclasses
         import json
 
+        from rollout.redact import mask_strings
         from rollout.reporters.plan_json import render_plan_json
 
         document = json.loads(render_plan_json(preview, mode="live"))
         document["live"] = dataclasses.asdict(live) | {"changes_pending": live.changes_pending}
-        click.echo(json.dumps(document, indent=2))
+        click.echo(json.dumps(mask_strings(document), indent=2))
     else:
+        from rollout.redact import mask_secrets
         from rollout.reporters.plan_text import render_live_text, render_plan_text
 
-        click.echo(render_plan_text(preview, mode="live") + render_live_text(live), nl=False)
+        text = render_plan_text(preview, mode="live") + render_live_text(live)
+        click.echo(mask_secrets(text), nl=False)
 
 
 def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> None:
@@ -409,14 +412,16 @@ def _render_error(lines: list[str], code: ExitCode) -> None:
     """An error as the one JSON object a script reading `--output json` waits for."""
     import json
 
+    from rollout.redact import mask_strings
     from rollout.reporters.output import GuardedOutput
 
     document = {"schema_version": 1, "exit_code": int(code), "error": True, "lines": lines}
-    GuardedOutput()(json.dumps(document))
+    GuardedOutput()(json.dumps(mask_strings(document)))
 
 
 def _render(result: Any, output: str) -> ExitCode:
     """A command's result: its lines (errors on stderr), or one JSON object."""
+    from rollout.redact import mask_secrets, mask_strings
     from rollout.reporters.output import GuardedOutput, warn
 
     write = GuardedOutput()
@@ -430,7 +435,7 @@ def _render(result: Any, output: str) -> ExitCode:
                 "lines": list(result.lines),
                 **result.facts,
             }
-            write(json.dumps(document, default=str))
+            write(json.dumps(mask_strings(json.loads(json.dumps(document, default=str)))))
     else:
         # A refusal is said on standard error, where CI logs and people look for it.
         refused = result.exit_code not in (ExitCode.OK, ExitCode.IN_PROGRESS)
@@ -438,7 +443,7 @@ def _render(result: Any, output: str) -> ExitCode:
             if refused or line.startswith(("error:", "warning:")):
                 warn(line)
             else:
-                write(line)
+                write(mask_secrets(line))
     return ExitCode(result.exit_code)
 
 

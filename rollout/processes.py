@@ -18,10 +18,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ProcessEnd", "StopPolicy", "run_process"]
+__all__ = ["ProcessEnd", "StopPolicy", "run_process", "stop_all"]
 
 _SLICE = 0.1  # how often a running child is checked for cancellation and its deadline
 _TAIL_LINES = 200
+# After the child exits, how long what it left behind may keep its output open (a crashed
+# terraform's provider plugins do) before the rest of its group is killed.
+_LEFTOVER_SECONDS = 2.0
+
+_RUNNING: dict[int, tuple[subprocess.Popen[str], StopPolicy]] = {}
+_RUNNING_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -72,17 +78,54 @@ def run_process(
     readers = [_reader(process.stdout, output, on_line)]
     if not merge_errors:
         readers.append(_reader(process.stderr, errors, None))
-    stopped = _wait(process, timeout, cancelled)
+    with _RUNNING_LOCK:
+        _RUNNING[process.pid] = (process, stop)
+    try:
+        stopped = _wait(process, timeout, cancelled)
+    except BaseException:  # Ctrl-C in this thread: the child must not outlive the command
+        _stop_group(process, stop, readers)
+        raise
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.pop(process.pid, None)
     if stopped is not None:
         _stop_group(process, stop, readers)
+    else:
+        _clear_leftovers(process, readers)
     for reader in readers:
-        reader.join(timeout=stop.grace_seconds)
+        reader.join(timeout=_LEFTOVER_SECONDS)
     return ProcessEnd(
         None if stopped else process.returncode,
         stopped,
         "".join(output),
         "".join(errors),
     )
+
+
+def stop_all() -> None:
+    """Ask every child still running to stop, and wait for them (Ctrl-C in another thread)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING.values())
+    for process, stop in running:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, stop.signal)
+    for process, stop in running:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=stop.grace_seconds)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _clear_leftovers(process: subprocess.Popen[str], readers: list[threading.Thread]) -> None:
+    """The child ended; what it started and left holding its output is killed, not waited on."""
+    deadline = time.monotonic() + _LEFTOVER_SECONDS
+    for reader in readers:
+        reader.join(timeout=max(0.0, deadline - time.monotonic()))
+    if any(reader.is_alive() for reader in readers):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        for reader in readers:
+            reader.join(timeout=_LEFTOVER_SECONDS)
 
 
 def _reader(

@@ -10,6 +10,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping
+from typing import Any
 
 REDACTED = "[redacted]"
 
@@ -45,15 +46,17 @@ _SHORTEST_SESSION_TOKEN = 100
 # Values a run learned are secret (terraform's sensitive outputs): masked in all it writes.
 _SECRETS: set[str] = set()
 _SECRETS_LOCK = threading.Lock()
-# Shorter values would mask ordinary words; a secret this short protects little anyway.
-_SHORTEST_SECRET = 4
+# Shorter values (`true`, `5432`, `live`) would mask ordinary words and numbers everywhere.
+SHORTEST_SECRET = 6
 
 
-def hide(value: str) -> None:
-    """Mask `value` wherever rollout writes it, from now on."""
-    if len(value) >= _SHORTEST_SECRET:
-        with _SECRETS_LOCK:
-            _SECRETS.add(value)
+def hide(value: str) -> bool:
+    """Mask `value` wherever rollout writes text, from now on; False when it is too short to."""
+    if len(value) < SHORTEST_SECRET:
+        return False
+    with _SECRETS_LOCK:
+        _SECRETS.add(value)
+    return True
 
 
 def mask_secrets(text: str) -> str:
@@ -63,6 +66,18 @@ def mask_secrets(text: str) -> str:
     for secret in secrets:
         text = text.replace(secret, REDACTED)
     return text
+
+
+def mask_strings(value: Any) -> Any:
+    """`value` (a JSON document) with hidden values masked inside its strings only, so that
+    the document stays what it was: numbers, booleans and keys untouched."""
+    if isinstance(value, str):
+        return mask_secrets(value)
+    if isinstance(value, dict):
+        return {key: mask_strings(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_strings(item) for item in value]
+    return value
 
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from rollout.processes import StopPolicy, run_process
 
 
@@ -91,3 +93,45 @@ def _alive(pid: int) -> bool:
     # A zombie is dead too: it only waits for its parent (init) to reap it.
     status = Path(f"/proc/{pid}/stat")
     return status.exists() and status.read_text().split()[2] != "Z"
+
+
+def test_what_an_ended_child_left_holding_its_output_is_killed_not_waited_on(
+    tmp_path: Path,
+) -> None:
+    # A crashed terraform leaves its provider plugins running, holding the pipe.
+    (tmp_path / "leaver.sh").write_text("sleep 60 &\necho $! > pid\nexit 3\n")
+
+    ended = run_process(
+        ["sh", "leaver.sh"], cwd=tmp_path, env=os.environ, timeout=30, cancelled=never
+    )
+
+    assert ended.returncode == 3 and ended.stopped is None
+    left = int((tmp_path / "pid").read_text())
+    deadline = time.monotonic() + 5
+    while _alive(left) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(left)
+
+
+def test_an_interrupt_while_waiting_stops_the_child_before_it_propagates(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "long.sh").write_text("echo $$ > pid\nsleep 60\n")
+    started = time.monotonic()
+
+    def ctrl_c() -> bool:
+        if time.monotonic() - started > 0.5:
+            raise KeyboardInterrupt
+        return False
+
+    with pytest.raises(KeyboardInterrupt):
+        run_process(
+            ["sh", "long.sh"],
+            cwd=tmp_path,
+            env=os.environ,
+            timeout=None,
+            cancelled=ctrl_c,
+            stop=StopPolicy(signal.SIGINT, grace_seconds=1),
+        )
+
+    assert not _alive(int((tmp_path / "pid").read_text()))

@@ -16,6 +16,7 @@ from rollout.exitcodes import ExitCode
 from rollout.pipeline.build import Builder, RegionBuild
 from rollout.pipeline.stage import StagePreview
 from rollout.pipeline.terraform import TerraformPreview
+from rollout.processes import stop_all
 from rollout.state.model import RolloutRecord, TargetIdentity
 from rollout.state.store import holder_is_dead
 
@@ -54,7 +55,11 @@ def read_live_plan(builder: Builder) -> LivePlan:
     regions = [region for wave in builder.selection.waves(builder.plan) for region in wave]
     builds = [builder.region(region) for region in regions]
     with ThreadPoolExecutor(max_workers=max(1, builder.plan.parallelism)) as pool:
-        read = list(pool.map(_read_region, builds))
+        try:
+            read = list(pool.map(_read_region, builds))
+        except BaseException:  # Ctrl-C: terraform in the other threads stops too, at once
+            stop_all()
+            raise
     inspections: list[RegionInspection] = []
     terraform: list[TerraformPreview] = []
     callers: list[tuple[str, str, str]] = []
@@ -174,12 +179,21 @@ def _known_targets(
         if not selection.has_region(region):
             continue
         build = builder.region(region)
+        in_record = record.regions.get(region) if record else None
+        terraform = in_record.terraform if in_record else None
+        # Names terraform's outputs give: the recorded outputs fill them, when it applied.
+        outputs = {f"tf.{k}": v for k, v in terraform.outputs.items()} if terraform else {}
+        scope = build.scope.with_values(outputs)
         for target in selection.plan_targets(context.loaded.plan):
             if (region, target.name) not in found:
                 try:
-                    found[(region, target.name)] = build.identity(target, build.scope)
+                    found[(region, target.name)] = build.identity(target, scope)
                 except ValueError as exc:  # a name that needs terraform outputs not known yet
-                    found[(region, target.name)] = str(exc)
+                    why = str(exc)
+                    if context.loaded.plan.terraform is not None and "terraform" in why:
+                        done = terraform.status.value if terraform else "not run"
+                        why = f"its name comes from terraform, not applied here ({done})"
+                    found[(region, target.name)] = why
     return [(region, name, identity) for (region, name), identity in found.items()]
 
 

@@ -205,6 +205,18 @@ def _forced_edits(context: CommandContext, record: RolloutRecord) -> list[str]:
         f"warning: carrying on with the edited plan ({', '.join(changed)}): strategies, alarms "
         "and hooks apply as edited; names already recorded are kept"
     ]
+    if any(part.startswith("terraform") for part in changed):
+        kept = [
+            region
+            for region, stored in record.regions.items()
+            if stored.terraform is not None and stored.terraform.status.finished
+        ]
+        rest = [r for r in (record.planned_regions or plan.regions) if r not in kept]
+        lines.append(
+            f"warning: the terraform section changed: {', '.join(kept) or 'no region'} keep "
+            f"what terraform applied before (not run again); {', '.join(rest) or 'no region'} "
+            "apply the edited configuration"
+        )
     regions = [
         r for r in plan.regions if record.planned_regions and r not in record.planned_regions
     ]

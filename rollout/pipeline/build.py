@@ -128,17 +128,24 @@ class RegionBuild:
 
     # -- terraform -------------------------------------------------------------------------
 
+    def terraform_data_dir(self) -> Path:
+        """The region's own `.terraform`, kept between runs next to the local state."""
+        base = self.base_dir.resolve()  # terraform runs in `dir`: a relative path would move
+        return base / ".rollout" / "terraform" / self.builder.plan.name / self.region
+
     def terraform(
         self,
         scope: RegionScope,
         on_message: Callable[[Message], None],
         cancelled: Callable[[], bool],
+        data_dir: Path | None = None,
     ) -> TerraformCli:
-        """The region's terraform, with the plan's section rendered in its scope."""
+        """The region's terraform, with the plan's section rendered in its scope (in its own
+        data directory, or in `data_dir`, a preview's private copy of it)."""
         section = self.builder.plan.terraform
         assert section is not None  # a plan without the section builds no terraform stage
         self.builder.check_terraform()
-        base = self.base_dir
+        base = self.base_dir.resolve()
         folder = base / scope.render(section.dir, "terraform.dir")
         if not folder.is_dir():
             raise TerraformError(f"terraform.dir: {folder} is not a folder")
@@ -160,9 +167,12 @@ class RegionBuild:
             plugin_dir=(base / section.plugin_dir).resolve() if section.plugin_dir else None,
             timeout_seconds=section.timeout.total_seconds(),
         )
-        # The region's own `.terraform`, kept between runs next to the local state.
-        data_dir = base / ".rollout" / "terraform" / self.builder.plan.name / self.region
-        return TerraformCli(settings, data_dir, on_message=on_message, cancelled=cancelled)
+        return TerraformCli(
+            settings,
+            data_dir or self.terraform_data_dir(),
+            on_message=on_message,
+            cancelled=cancelled,
+        )
 
     # -- targets ---------------------------------------------------------------------------
 

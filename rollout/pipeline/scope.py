@@ -11,7 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from rollout.plan.placeholders import UnresolvedPlaceholderError, render, render_known
+from rollout.plan.placeholders import (
+    UnresolvedPlaceholderError,
+    find_placeholders,
+    render,
+    render_known,
+)
 
 
 class UnfilledPlaceholderError(ValueError):
@@ -50,7 +55,18 @@ class RegionScope:
         return RegionScope(self.region, self.values, self.secret, outputs_pending=True)
 
     def render(self, text: str, where: str) -> str:
-        """`text` with every placeholder filled; UnfilledPlaceholderError names what is missing."""
+        """`text` with every placeholder filled; UnfilledPlaceholderError names what is missing.
+
+        A sensitive value may not fill a name, a path or an alarm: those are recorded in the
+        state and shown in every report. Hooks take them (they render their own commands)."""
+        secret = [p.name for p in find_placeholders(text) if p.name in self.secret]
+        if secret:
+            raise UnfilledPlaceholderError(
+                f"{where}: {{{secret[0]}}} is a sensitive terraform output; names, paths and "
+                "alarms are recorded and shown, so only hooks may use it",
+                secret[0],
+                False,
+            )
         try:
             return render(text, self.values)
         except UnresolvedPlaceholderError as exc:
@@ -66,6 +82,19 @@ class RegionScope:
                 problem = f"{where}: {{{name}}} has no value in {self.region} (known here: {known})"
             pending = self.outputs_pending and name.startswith("tf.")
             raise UnfilledPlaceholderError(problem, name, pending) from None
+
+    def require_outputs(self, text: str, where: str) -> None:
+        """Every `{tf.NAME}` in `text` (a hook's, rendered later) has a value here: a missing
+        output is found before traffic moves, not once the hook runs."""
+        for placeholder in find_placeholders(text):
+            if placeholder.name.startswith("tf.") and placeholder.name not in self.values:
+                outputs = sorted(k[3:] for k in self.values if k.startswith("tf."))
+                raise UnfilledPlaceholderError(
+                    f"{where}: terraform has no output {placeholder.name[3:]!r} in "
+                    f"{self.region} (its outputs: {', '.join(outputs) or 'none'})",
+                    placeholder.name,
+                    self.outputs_pending,
+                )
 
     def preview(self, text: str) -> str:
         """`text` for a person to read before the values exist: unknown placeholders stay."""

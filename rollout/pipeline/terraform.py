@@ -9,19 +9,29 @@ infrastructure must serve both versions while traffic shifts.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
+import secrets
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome, RegionResult
 from rollout.pipeline.scope import RegionScope
 from rollout.pipeline.stage import StageRun
-from rollout.redact import hide
+from rollout.redact import SHORTEST_SECRET, hide
 from rollout.state.model import RegionRecord, TerraformRecord, TerraformStatus
 from rollout.state.session import RolloutSession
-from rollout.terraform.cli import OutputValue, TerraformCli, TerraformError, new_plans_dir
+from rollout.terraform.cli import (
+    OutputValue,
+    TerraformCli,
+    TerraformError,
+    new_plans_dir,
+    scratch_data_dir,
+)
 from rollout.terraform.messages import ChangeSummary, Diagnostic, Message, ResourceProgress
 
 SENSITIVE = "(sensitive)"
@@ -33,11 +43,14 @@ class TerraformWiring(Protocol):
     @property
     def region(self) -> str: ...
 
+    def terraform_data_dir(self) -> Path: ...
+
     def terraform(
         self,
         scope: RegionScope,
         on_message: Callable[[Message], None],
         cancelled: Callable[[], bool],
+        data_dir: Path | None = None,
     ) -> TerraformCli: ...
 
 
@@ -70,10 +83,14 @@ class TerraformStage:
         return self.build.region
 
     def preview(self, scope: RegionScope) -> TerraformPreview:
-        """`init` and `plan`, applying nothing; the outputs too when nothing would change."""
+        """`init` and `plan`, applying nothing; the outputs too when nothing would change.
+
+        It works in a private copy of the region's data directory: a `plan` run while an
+        apply runs must not re-point the apply's backend or workspace."""
         plans_dir = new_plans_dir()
+        scratch = scratch_data_dir(self.build.terraform_data_dir())
         try:
-            cli = self.build.terraform(scope, _ignore, self.cancelled)
+            cli = self.build.terraform(scope, _ignore, self.cancelled, scratch)
             cli.init()
             saved = cli.plan(plans_dir)
             planned = tuple((c.action, c.address) for c in saved.planned)
@@ -81,11 +98,13 @@ class TerraformStage:
             if saved.changes:
                 return TerraformPreview(self.region, summary, planned, changes_pending=True)
             outputs = cli.outputs()
+            self._hide(outputs)
         except (TerraformError, ValueError) as exc:
             problem = f"{self.region} terraform: {exc}"
             return TerraformPreview(self.region, "unknown", problems=(problem,))
         finally:
             shutil.rmtree(plans_dir, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
         return TerraformPreview(
             self.region, summary, planned, _shown(outputs), scope=_with_outputs(scope, outputs)
         )
@@ -131,6 +150,7 @@ class TerraformStage:
             return self._failed(scope, str(exc))
         finally:
             shutil.rmtree(plans_dir, ignore_errors=True)
+        self._hide(outputs)
         self.emit(ev.TerraformOutputs(region=self.region, outputs=_shown(outputs)))
         self._record(
             TerraformRecord(
@@ -163,11 +183,12 @@ class TerraformStage:
                 return self._failed(scope, f"reading the sensitive outputs again: {exc}")
             for name, digest in recorded.sensitive.items():
                 value = current.get(name)
-                if value is None or _digest(value.text) != digest:
+                if value is None or not _same(value.text, digest):
                     return self._failed(
                         scope, f"the sensitive output {name!r} changed since the release used it"
                     )
                 outputs[name] = OutputValue(value.text, True)
+        self._hide(outputs)
         message = f"terraform: {recorded.status.value} before; not run again"
         result = RegionResult(self.region, Outcome.NOTHING_TO_DO, message)
         return StageRun(result, _with_outputs(scope, outputs))
@@ -183,6 +204,20 @@ class TerraformStage:
             return StageRun(RegionResult(self.region, Outcome.NEEDS_HUMAN, message), scope)
         failed = RegionResult(self.region, Outcome.FAILED_BEFORE_TRAFFIC, f"terraform: {reason}")
         return StageRun(failed, scope)
+
+    def _hide(self, outputs: Mapping[str, OutputValue]) -> None:
+        for name in _hide_sensitive(outputs):
+            self.emit(
+                ev.TerraformDiagnostic(
+                    region=self.region,
+                    severity="warning",
+                    summary=f"the sensitive output {name!r} cannot be masked in what rollout "
+                    f"writes: shorter than {SHORTEST_SECRET} characters",
+                    detail="it is never recorded, but a hook that prints it shows it",
+                    file=None,
+                    line=None,
+                )
+            )
 
     def _record(self, record: TerraformRecord) -> None:
         if self.session is not None:
@@ -220,10 +255,39 @@ def _ignore(_message: Message) -> None:
 def _with_outputs(scope: RegionScope, outputs: Mapping[str, OutputValue]) -> RegionScope:
     """The scope with every output as `{tf.NAME}`; sensitive values hidden from all output."""
     secret = frozenset(f"tf.{name}" for name, value in outputs.items() if value.sensitive)
-    for value in outputs.values():
-        if value.sensitive:
-            hide(value.text)
     return scope.with_values({f"tf.{n}": o.text for n, o in outputs.items()}, secret)
+
+
+def _hide_sensitive(outputs: Mapping[str, OutputValue]) -> list[str]:
+    """Mask every sensitive value (and each member of a sensitive list or map) in all that
+    rollout writes; the names of those too short to mask without masking ordinary words."""
+    unmasked = []
+    for name, value in sorted(outputs.items()):
+        if not value.sensitive:
+            continue
+        parts = [value.text, *_members(_parsed(value.text))]
+        hidden = [hide(part) for part in parts]
+        if not all(hidden):
+            unmasked.append(name)
+    return unmasked
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _members(value: Any) -> list[str]:
+    """The scalar members of a list or map output, as text a hook may print."""
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _members(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _members(item)]
+    if isinstance(value, bool) or value is None:
+        return []
+    return [str(value)]
 
 
 def _shown(outputs: Mapping[str, OutputValue]) -> tuple[tuple[str, str], ...]:
@@ -233,5 +297,12 @@ def _shown(outputs: Mapping[str, OutputValue]) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _digest(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _digest(text: str, salt: str | None = None) -> str:
+    """A salted digest: it tells a value read again from another, and no table reverses it."""
+    salt = salt if salt is not None else secrets.token_hex(8)
+    return f"sha256:{salt}:" + hashlib.sha256(f"{salt}:{text}".encode()).hexdigest()
+
+
+def _same(text: str, digest: str) -> bool:
+    parts = digest.split(":")
+    return len(parts) == 3 and hmac.compare_digest(_digest(text, parts[1]), digest)

@@ -17,6 +17,7 @@ from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.progress import TargetRun
 from rollout.engine.region import RegionRollout
 from rollout.engine.rollback import error_text
+from rollout.pipeline.ports_of_plan import hook_spec
 from rollout.pipeline.scope import RegionScope, UnfilledPlaceholderError
 from rollout.pipeline.stage import StageRun
 from rollout.plan.model import Target
@@ -72,6 +73,7 @@ class TrafficStage:
     def preview(self, scope: RegionScope) -> RegionInspection:
         """Every alias, what would be published, every alarm, and what would stop a release."""
         try:
+            self._require_hook_outputs(scope)
             identities = self._identities(scope, {})
             runs = [self.build.target_run(t, scope, identities[t.name]) for t in self.targets]
         except UnfilledPlaceholderError as exc:
@@ -99,13 +101,15 @@ class TrafficStage:
         try:
             runs = self._resolve(scope)
         except Exception as exc:  # name it and stop; say so if an earlier process moved traffic
+            # A placeholder without a value or an alias named twice says it all itself.
+            reason = str(exc) if isinstance(exc, ValueError) else error_text(exc)
             if self.recorded is not None and self.recorded.moved:
                 message = (
-                    f"could not carry on: {error_text(exc)}; traffic moved before, as the "
+                    f"could not carry on: {reason}; traffic moved before, as the "
                     "record says: `rollout rollback` restores it"
                 )
                 return StageRun(RegionResult(self.region, Outcome.NEEDS_HUMAN, message), scope)
-            failed = RegionResult(self.region, Outcome.FAILED_BEFORE_TRAFFIC, error_text(exc))
+            failed = RegionResult(self.region, Outcome.FAILED_BEFORE_TRAFFIC, reason)
             return StageRun(failed, scope)
         engine = self.build.engine(runs, scope, self.emit, self.session)
         recorded = self.recorded.targets if self.recorded else {}
@@ -131,7 +135,16 @@ class TrafficStage:
             identities[target.name] = identity
         return identities
 
+    def _require_hook_outputs(self, scope: RegionScope) -> None:
+        for target in self.targets:
+            for phase in ("before_traffic", "after_traffic"):
+                spec = hook_spec(getattr(target.hooks, phase))
+                if spec is not None:
+                    where = f"targets.{target.name}.hooks.{phase}"
+                    scope.require_outputs(spec.value, where)
+
     def _resolve(self, scope: RegionScope) -> list[TargetRun]:
+        self._require_hook_outputs(scope)
         identities = self._identities(scope, self.recorded.resources if self.recorded else {})
         if self.session is not None:
             self.session.resolved(self.region, scope.recorded(), identities)

@@ -11,13 +11,16 @@ import json
 from collections.abc import Callable
 
 from rollout.engine import events as ev
+from rollout.redact import mask_strings
 
 
 def event_json(event: ev.Event) -> str:
     """One event as one line of JSON."""
     fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     fields["at"] = event.at.isoformat().replace("+00:00", "Z")
-    return json.dumps({"event": event.kind, **fields}, default=str, sort_keys=False)
+    # Through JSON and back: every value is plain data, and secrets are masked in strings only.
+    plain = json.loads(json.dumps(fields, default=str))
+    return json.dumps({"event": event.kind, **mask_strings(plain)}, sort_keys=False)
 
 
 class JsonLinesReporter:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rollout.engine import events as ev
+from rollout.redact import mask_secrets
 
 
 def describe_event(event: ev.Event) -> str:  # noqa: PLR0912 (one case per event kind)
@@ -83,4 +84,4 @@ class LineReporter:
         self.write = write
 
     def __call__(self, event: ev.Event) -> None:
-        self.write(format_line(event))
+        self.write(mask_secrets(format_line(event)))

@@ -33,7 +33,7 @@ class GuardedOutput:
             self.failure = "standard output is closed"
             return
         try:
-            stream.write(mask_secrets(line) + "\n")
+            stream.write(line + "\n")
             stream.flush()
         except (OSError, ValueError) as exc:  # a closed pipe, a full disk, a closed file
             self.failure = str(exc) or type(exc).__name__

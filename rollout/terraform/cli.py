@@ -9,6 +9,7 @@ command line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -142,12 +143,12 @@ class TerraformCli:
     def init(self) -> None:
         """`terraform init` with the region's backend configuration."""
         _private_dir(self.data_dir)
+        # No -reconfigure: a backend changed since the last run in this data directory is an
+        # error naming the way out, not a silent start from another (maybe empty) state.
         options: dict[str, Any] = {
             "backend_config": dict(self.settings.backend_config),
             "input": False,
             "no_color": IsFlagged,
-            # The data directory is rollout's own: a changed backend key is not a migration.
-            "reconfigure": IsFlagged,
         }
         if self.settings.plugin_dir is not None:
             options["plugin_dir"] = str(self.settings.plugin_dir)
@@ -159,7 +160,8 @@ class TerraformCli:
         """`terraform plan -out`, to a private file; what it would change."""
         _private_dir(plans_dir)
         plan_file = plans_dir / "region.tfplan"
-        var_files = [str(self._write_vars(plans_dir)), *self.settings.var_files]
+        # The plan's own `vars` last: they win over the var files, as -var wins on a command line.
+        var_files = [*self.settings.var_files, str(self._write_vars(plans_dir))]
         seen: list[Message] = []
         ended = self._run(
             "plan",
@@ -248,6 +250,11 @@ class TerraformCli:
             raise TerraformError(f"terraform {what} {ended.stopped}")
         if ended.returncode in accept:
             return ended
+        if ended.returncode is not None and ended.returncode < 0:
+            raise TerraformError(
+                f"terraform {what} was killed (signal {-ended.returncode}); "
+                f"{_error_text(ended.errors or ended.output)}"
+            )
         errors = [m for m in seen or [] if isinstance(m, Diagnostic) and m.severity == "error"]
         locked = next((d for d in errors if "state lock" in d.summary), None)
         if locked is not None:
@@ -256,6 +263,12 @@ class TerraformCli:
             reason = "; ".join(d.describe() for d in errors)
         else:
             reason = _error_text(ended.errors or ended.output)
+        if "Backend configuration changed" in reason:
+            reason = (
+                f"{reason}; the backend configuration differs from the last run here: move the "
+                f"state yourself (TF_DATA_DIR={self.data_dir} terraform init -migrate-state), or "
+                f"remove {self.data_dir} to start from what the new backend holds"
+            )
         raise TerraformError(f"terraform {what} failed (exit {ended.returncode}): {reason}")
 
     def _lock_advice(self, locked: Diagnostic) -> str:
@@ -330,8 +343,37 @@ def _as_text(value: Any) -> str:
 
 
 def _error_text(text: str) -> str:
-    """The `Error: …` lines of terraform's plain output, joined; the last line otherwise."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Error")]
-    shown = errors or lines[-1:] or ["no output"]
-    return " ".join(" ".join(shown).split())[:500]
+    """What terraform said went wrong, in one line: its `Error: …` paragraphs, else all of it
+    (a JSON line stands for its message)."""
+    lines = [_plain(line) for line in text.splitlines() if line.strip()]
+    errors = [i for i, line in enumerate(lines) if line.startswith("Error")]
+    # An error's explanation follows it; keep the first error and what it says after.
+    shown = lines[errors[0] :] if errors else lines
+    return " ".join(" ".join(shown).split())[:500] or "no output"
+
+
+def _plain(line: str) -> str:
+    """A `-json` line's message, or the line as written."""
+    if line.startswith("{"):
+        with contextlib.suppress(ValueError, AttributeError):
+            return str(json.loads(line).get("@message", line)).strip()
+    return line.strip()
+
+
+def scratch_data_dir(persistent: Path) -> Path:
+    """A private copy of a region's data directory, for a preview that must not touch the
+    live one (an apply may be using it). Provider binaries, large and never written in
+    place, are hard links where the disk allows; the rest is copied."""
+    scratch = Path(tempfile.mkdtemp(prefix="rollout-terraform-data-"))
+    if not persistent.is_dir():
+        return scratch
+
+    def link_or_copy(source: str, target: str) -> None:
+        if (persistent / "providers") in Path(source).parents:
+            with contextlib.suppress(OSError):
+                os.link(source, target)
+                return
+        shutil.copy2(source, target)
+
+    shutil.copytree(persistent, scratch, dirs_exist_ok=True, copy_function=link_or_copy)
+    return scratch

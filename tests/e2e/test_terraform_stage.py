@@ -95,20 +95,80 @@ def test_a_second_run_with_nothing_to_change_applies_nothing(
 def test_a_sensitive_output_is_in_no_output_and_not_in_the_state_file(
     aws_endpoint: str, tmp_path: Path
 ) -> None:
-    # The hook prints the secret it was given: the secret still shows nowhere.
-    hook = "    hooks:\n      after_traffic: {command: 'echo token={tf.token}'}\n"
+    # The hook prints the secrets it was given (a token, and a map holding a password).
+    hook = "    hooks:\n      after_traffic: {command: 'echo token={tf.token} db={tf.db}'}\n"
     plan, _worlds = terraform_release(aws_endpoint, tmp_path, ["us-east-1"], extra=hook)
 
-    as_json, _ = apply_json(plan, aws_endpoint)
+    as_json, events = apply_json(plan, aws_endpoint)
     as_text = run_cli(["status", "-f", str(plan), "--endpoint-url", aws_endpoint])
+    status_json = run_cli(
+        ["status", "--output", "json", "-f", str(plan), "--endpoint-url", aws_endpoint]
+    )
 
     assert as_json.exit_code == 0, as_json.stdout + as_json.stderr
     assert "token=[redacted]" in as_json.stdout  # the hook ran with it, and it was masked
-    secret = "s3cr3t-us-east-1"
-    for text in (as_json.stdout, as_json.stderr, as_text.stdout, as_text.stderr):
-        assert secret not in text
     record = (tmp_path / ".rollout" / "tf.json").read_text()
-    assert secret not in record and "sha256:" in record
+    history = (tmp_path / ".rollout" / "tf.history.jsonl").read_text()
+    for text in (
+        as_json.stdout,
+        as_json.stderr,
+        as_text.stdout,
+        status_json.stdout,
+        record,
+        history,
+    ):
+        assert "s3cr3t-us-east-1" not in text
+        assert "hunter2-pw-us-east-1" not in text  # a member of a sensitive map too
+    assert "sha256:" in record
+    # A value too short to mask without masking ordinary words is said to be so.
+    warnings = [e for e in events if e["event"] == "terraform_diagnostic"]
+    assert any("'pin' cannot be masked" in str(e["summary"]) for e in warnings)
+
+
+def test_a_sensitive_output_cannot_name_a_resource(aws_endpoint: str, tmp_path: Path) -> None:
+    plan, _worlds = terraform_release(aws_endpoint, tmp_path, ["us-east-1"])
+    plan.write_text(plan.read_text().replace("{tf.function_name}", "{tf.token}"))
+
+    result, _events = apply_json(plan, aws_endpoint)
+
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "{tf.token} is a sensitive terraform output" in result.stdout
+    assert "s3cr3t" not in result.stdout + (tmp_path / ".rollout" / "tf.json").read_text()
+
+
+def test_a_hook_naming_an_output_terraform_does_not_have_fails_before_publishing(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    hook = "    hooks:\n      after_traffic: {command: 'echo {tf.typo}'}\n"
+    plan, worlds = terraform_release(aws_endpoint, tmp_path, ["us-east-1"], extra=hook)
+
+    result, events = apply_json(plan, aws_endpoint)
+
+    assert result.exit_code == 1, result.stdout + result.stderr
+    ended = next(e for e in events if e["event"] == "region_finished")
+    assert "terraform has no output 'typo' in us-east-1 (its outputs: " in str(ended["message"])
+    assert worlds["us-east-1"].versions("api-us-east-1") == ["1"]  # nothing published
+    planned = run_cli(["plan", "-f", str(plan), "--endpoint-url", aws_endpoint])
+    assert planned.exit_code == 1  # now its outputs are known, plan finds it too
+    assert "terraform has no output 'typo'" in planned.stdout + planned.stderr
+
+
+def test_plan_never_touches_the_data_directory_a_running_apply_uses(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, _worlds = terraform_release(aws_endpoint, tmp_path, ["us-east-1"])
+    assert apply_json(plan, aws_endpoint)[0].exit_code == 0
+    live = tmp_path / ".rollout" / "terraform" / "tf" / "us-east-1" / "terraform.tfstate"
+    before = live.read_text()
+    plan.write_text(plan.read_text().replace("../state/{region}", "../moved/{region}"))
+
+    result = run_cli(["plan", "-f", str(plan), "--endpoint-url", aws_endpoint])
+
+    assert live.read_text() == before  # the backend the last apply used, untouched
+    assert result.exit_code == 1
+    assert "the backend configuration differs from the last run here" in (
+        result.stdout + result.stderr
+    )
 
 
 def test_a_configuration_error_in_one_region_stops_it_and_the_next_wave_before_traffic(
@@ -355,3 +415,30 @@ def test_the_regions_of_one_wave_run_terraform_side_by_side(
         state = json.loads((tmp_path / "state" / region / "terraform.tfstate").read_text())
         assert state["outputs"]["function_name"]["value"] == f"api-{region}"
         assert worlds[region].lambda_routing(f"api-{region}") == ("2", {})
+
+
+def test_resume_force_says_which_regions_keep_the_terraform_applied_before_an_edit(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, world = null_release(aws_endpoint, tmp_path)
+    plan.write_text(
+        plan.read_text().replace(
+            "strategy: AllAtOnce",
+            "strategy: {steps: [{weight: 10, pause: manual}, {weight: 100}]}",
+        )
+    )
+    log = tmp_path / "log"
+    process = started(plan, aws_endpoint, log, "apply", "--yes")
+    wait_until(lambda: "paused: waiting for `rollout promote`" in log.read_text(), seconds=60)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)
+    plan.write_text(plan.read_text().replace("release: v2", "release: v3"))
+
+    resumed = started(plan, aws_endpoint, tmp_path / "resumed", "resume", "--force")
+    wait_until(lambda: "paused" in (tmp_path / "resumed").read_text(), seconds=60)
+    assert run_cli(["promote", "-f", str(plan), "--endpoint-url", aws_endpoint]).exit_code == 0
+
+    assert resumed.wait(60) == 0, (tmp_path / "resumed").read_text()
+    said = (tmp_path / "resumed").read_text()
+    assert "the terraform section changed: us-east-1 keep what terraform applied before" in said
+    assert world.lambda_routing("api-us-east-1") == ("2", {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,6 @@ from rollout.terraform.cli import (
     TerraformError,
     TerraformSettings,
     binary_version,
-    new_plans_dir,
 )
 from rollout.terraform.messages import ChangeSummary, Diagnostic, Message, ResourceProgress
 from tests.terraform.support import config_copy, null_plugin_dir, terraform_binary
@@ -43,6 +43,11 @@ def region_cli(
     )
 
 
+def plans_in(folder: Path) -> Path:
+    """A private folder for saved plans, inside the test's own (nothing left in /tmp)."""
+    return Path(tempfile.mkdtemp(prefix="plans-", dir=folder))
+
+
 def test_the_installed_binary_is_recent_enough() -> None:
     assert binary_version(terraform_binary()) >= (1, 0)
 
@@ -60,7 +65,7 @@ def test_plan_apply_then_a_second_plan_with_nothing_to_change(tmp_path: Path) ->
     )
     cli.init()
 
-    plans = new_plans_dir()
+    plans = plans_in(tmp_path)
     saved = cli.plan(plans)
     assert saved.changes
     # Saved plans hold secrets in clear text: private folder, private file.
@@ -73,7 +78,7 @@ def test_plan_apply_then_a_second_plan_with_nothing_to_change(tmp_path: Path) ->
     assert outputs["function_name"].text == "api-us-east-1"
     assert outputs["sizes"].text == "[1, 2]"
     assert outputs["token"].sensitive and not outputs["function_name"].sensitive
-    again = cli.plan(new_plans_dir())
+    again = cli.plan(plans_in(tmp_path))
     assert not again.changes
     assert any(isinstance(m, ChangeSummary) and m.operation == "plan" for m in seen)
 
@@ -86,7 +91,7 @@ def test_regions_of_one_dir_run_side_by_side_each_with_its_own_state(tmp_path: P
     def release(region: str) -> None:
         cli = region_cli(config, tmp_path, region, [], vars={"region": region})
         cli.init()
-        cli.apply(cli.plan(new_plans_dir()))
+        cli.apply(cli.plan(plans_in(tmp_path)))
         found[region] = cli.outputs()["function_name"].text
 
     threads = [threading.Thread(target=release, args=(region,)) for region in regions]
@@ -116,7 +121,7 @@ def test_a_workspace_is_selected_or_created_per_region(tmp_path: Path) -> None:
             },
         )
         cli.init()
-        cli.apply(cli.plan(new_plans_dir()))
+        cli.apply(cli.plan(plans_in(tmp_path)))
     assert (tmp_path / "state" / "workspaces" / "blue" / "terraform.tfstate").exists()
 
 
@@ -128,7 +133,7 @@ def test_a_configuration_error_is_one_line_with_file_and_line(tmp_path: Path) ->
     cli.init()
 
     with pytest.raises(TerraformError) as raised:
-        cli.plan(new_plans_dir())
+        cli.plan(plans_in(tmp_path))
 
     assert "broken.tf:2: Reference to undeclared input variable" in str(raised.value)
     assert "\n" not in str(raised.value)
@@ -166,7 +171,7 @@ def test_a_state_locked_by_another_terraform_names_the_lock_and_how_to_release_i
 
     def hold() -> None:
         try:
-            first.apply(first.plan(new_plans_dir()))
+            first.apply(first.plan(plans_in(tmp_path)))
         except TerraformError as exc:
             ended.append(exc)
 
@@ -190,7 +195,7 @@ def test_a_state_locked_by_another_terraform_names_the_lock_and_how_to_release_i
     second.init()
 
     with pytest.raises(TerraformError) as raised:
-        second.plan(new_plans_dir())
+        second.plan(plans_in(tmp_path))
 
     stop.set()  # SIGINT: terraform stops and releases its lock
     holding.join(90)

@@ -37,3 +37,16 @@ output "token" {
   value     = "s3cr3t-${var.region}"
   sensitive = true
 }
+
+output "db" {
+  value = {
+    user     = "admin"
+    password = "hunter2-pw-${var.region}"
+  }
+  sensitive = true
+}
+
+output "pin" {
+  value     = "42"
+  sensitive = true
+}
