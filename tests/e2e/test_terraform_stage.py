@@ -442,3 +442,30 @@ def test_resume_force_says_which_regions_keep_the_terraform_applied_before_an_ed
     said = (tmp_path / "resumed").read_text()
     assert "the terraform section changed: us-east-1 keep what terraform applied before" in said
     assert world.lambda_routing("api-us-east-1") == ("2", {})
+
+
+def test_ctrl_c_during_plan_stops_terraform_too(aws_endpoint: str, tmp_path: Path) -> None:
+    plan, _worlds = terraform_release(aws_endpoint, tmp_path, ["us-east-1"])
+    slow = tmp_path / "slow-terraform"
+    slow.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = plan ]; then echo $$ > "{tmp_path}/planning"; sleep 60; fi\n'
+        f'exec {terraform_binary()} "$@"\n'
+    )
+    slow.chmod(0o755)
+    plan.write_text(plan.read_text().replace(f"binary: {terraform_binary()}", f"binary: {slow}"))
+    process = started(plan, aws_endpoint, tmp_path / "log", "plan")
+    wait_until((tmp_path / "planning").exists, seconds=60)
+
+    os.killpg(process.pid, signal.SIGINT)
+
+    assert process.wait(30) != 0
+    planning = int((tmp_path / "planning").read_text())
+    wait_until(lambda: not Path(f"/proc/{planning}").exists() or _zombie(planning), seconds=15)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
