@@ -29,10 +29,6 @@ CONTEXT_SETTINGS: dict[str, Any] = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class NotImplementedYetError(Exception):
-    """A command that exists in the design but is not built yet."""
-
-
 def plan_file_option(function: F) -> F:
     """`-f PLAN`, defaulting to rollout.yaml."""
     return click.option(
@@ -178,10 +174,11 @@ def _state_error() -> tuple[type[Exception], ...]:
 
 def _usage_errors() -> tuple[type[Exception], ...]:
     from rollout.commands.context import TargetFilterError
+    from rollout.commands.nginx import NginxUsageError
     from rollout.commands.requests import UnknownTargetError
     from rollout.pipeline.selection import FilterError
 
-    return (UnknownTargetError, TargetFilterError, FilterError)
+    return (UnknownTargetError, TargetFilterError, FilterError, NginxUsageError)
 
 
 def explain_error(exc: Exception) -> tuple[list[str], ExitCode] | None:
@@ -191,7 +188,8 @@ def explain_error(exc: Exception) -> tuple[list[str], ExitCode] | None:
     if isinstance(exc, PlanInvalidError):
         count = len(exc.errors)
         lines = [f"error: {error}" for error in exc.errors]
-        return [*lines, f"{count} error{'s' if count > 1 else ''} in the plan"], ExitCode.ERROR
+        what = getattr(exc, "what", "the plan")
+        return [*lines, f"{count} error{'s' if count > 1 else ''} in {what}"], ExitCode.ERROR
     if isinstance(exc, _lock_held_error()):
         if getattr(exc, "dead", False):
             advice = "`rollout rollback` or `rollout resume` take such a lock over"
@@ -220,9 +218,6 @@ def handle_errors(function: F) -> F:
             code = function(*args, **kwargs)
         except _usage_errors() as exc:
             raise click.UsageError(str(exc)) from None
-        except NotImplementedYetError as exc:
-            click.echo(f"rollout {context.info_name}: not implemented yet ({exc})", err=True)
-            code = ExitCode.ERROR
         except click.ClickException:
             raise
         except Exception as exc:
@@ -581,12 +576,61 @@ def nginx() -> None:
 
 @nginx.command("render")
 @click.argument("mappings", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output_file", type=click.Path(path_type=Path))
-@click.option("--check", is_flag=True, help="Check the result with nginx -t.")
+@click.option(
+    "-o",
+    "--output",
+    "output_file",
+    type=click.Path(path_type=Path),
+    help="Write here (atomically; untouched when unchanged) instead of stdout.",
+)
+@click.option("--check", is_flag=True, help="Check the result with the real nginx -t first.")
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["full", "servers"]),
+    default="full",
+    show_default=True,
+    help="A whole nginx.conf, or the server blocks to include.",
+)
+@click.option("--listen", default="80", show_default=True, help="PORT or ADDR:PORT.")
+@click.option("--vpc-endpoint", help="The execute-api VPC endpoint's DNS name[:PORT].")
+@click.option("--resolver", help="Resolve upstreams at run time through this DNS server.")
+@click.option("--ssl-cert", type=click.Path(path_type=Path), help="Serve HTTPS with this.")
+@click.option("--ssl-key", type=click.Path(path_type=Path), help="The certificate's key.")
+@click.option(
+    "--upstream-ca",
+    type=click.Path(path_type=Path),
+    help="Verify the upstream's certificate against this CA bundle.",
+)
 @handle_errors
-def nginx_render(mappings: Path, output_file: Path | None, check: bool) -> ExitCode:
-    """Render domain mappings into an NGINX config."""
-    raise NotImplementedYetError("the nginx stage comes in a later release")
+def nginx_render(
+    mappings: Path,
+    output_file: Path | None,
+    check: bool,
+    form: str,
+    listen: str,
+    vpc_endpoint: str | None,
+    resolver: str | None,
+    ssl_cert: Path | None,
+    ssl_key: Path | None,
+    upstream_ca: Path | None,
+) -> ExitCode:
+    """Render a domain-mapping file into an NGINX config."""
+    from rollout.commands.nginx import proxy_options, render_command
+    from rollout.reporters.output import GuardedOutput
+
+    options = proxy_options(
+        listen=listen,
+        vpc_endpoint=vpc_endpoint,
+        resolver=resolver,
+        ssl_cert=ssl_cert,
+        ssl_key=ssl_key,
+        upstream_ca=upstream_ca,
+    )
+    result, text = render_command(mappings, options, output=output_file, check=check, form=form)
+    if text is not None:
+        GuardedOutput()(text.rstrip("\n"))
+    return _render(result, "text")
 
 
 def render_top_level_help() -> str:

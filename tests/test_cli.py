@@ -124,10 +124,10 @@ def test_apply_without_a_terminal_needs_yes_and_changes_nothing() -> None:
     assert result.stdout == ""
 
 
-def test_nginx_render_is_not_built_yet_and_says_so() -> None:
+def test_nginx_render_of_a_missing_file_is_a_located_error() -> None:
     result = run_cli(["nginx", "render", "domains.yaml"])
     assert result.exit_code == 1
-    assert "not implemented yet" in result.stderr
+    assert result.stderr.startswith("error: domains.yaml:1:1: no such file")
 
 
 def test_version() -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from rollout.files import atomic_write, copy_beside, sync_folder
 from rollout.state.model import LockHolder, Requests, RolloutRecord
 
 Document = TypeVar("Document", bound=BaseModel)
@@ -111,53 +111,23 @@ def _writing(path: Path) -> Iterator[None]:
         raise StateError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _private_copy(path: Path, text: str) -> Path:
-    """`text` in a new private file beside `path`, flushed to disk; its path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return Path(temporary)
-
-
-def _sync_folder(folder: Path) -> None:
-    directory = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename or link itself must survive a crash too
-    finally:
-        os.close(directory)
-
-
 def _atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so that readers see the old or the new file, never half of one."""
     with _writing(path):
-        temporary = _private_copy(path, text)
-        try:
-            temporary.replace(path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        _sync_folder(path.parent)
+        atomic_write(path, text)
 
 
 def _create_whole(path: Path, text: str) -> bool:
     """Create `path` holding `text`, whole or not at all; False when it exists already."""
     with _writing(path):
-        temporary = _private_copy(path, text)
+        temporary = copy_beside(path, text)
         try:
             os.link(temporary, path)  # fails if the path exists: a lock taken, never half-written
         except FileExistsError:
             return False
         finally:
             temporary.unlink(missing_ok=True)
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
     return True
 
 
