@@ -31,9 +31,9 @@ def proxy_options(
     upstream_ca: Path | None,
 ) -> ProxyOptions:
     """The command's options, checked; NginxUsageError names the one that is wrong."""
-    if not _LISTEN.match(listen):
+    if not _LISTEN.fullmatch(listen):
         raise NginxUsageError(f"--listen {listen!r}: expected PORT or ADDR:PORT")
-    if vpc_endpoint is not None and not _HOST_PORT.match(vpc_endpoint):
+    if vpc_endpoint is not None and not _HOST_PORT.fullmatch(vpc_endpoint):
         raise NginxUsageError(f"--vpc-endpoint {vpc_endpoint!r}: expected HOST or HOST:PORT")
     if resolver is not None:
         try:

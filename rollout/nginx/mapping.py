@@ -20,7 +20,6 @@ from rollout.plan.source import SourceDocument, parse_source
 
 # What API Gateway routes (its ANY): a mapping's VERBS are checked against these.
 HTTP_VERBS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-_ENTRY_KEYS = ("CUSTOM_DOMAIN_URL", "PRIVATE_API_URL", "VERBS")
 _TOP_KEYS = ("APIS", "ROUTE53_PUBLIC_DOMAIN")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _API_URL = re.compile(
@@ -38,15 +37,38 @@ class MappingInvalidError(PlanInvalidError):
 
 
 @dataclass(frozen=True)
+class MappingKeys:
+    """How a shape of mapping names its fields: the AWS sample's file, or a plan's inline list."""
+
+    domain: str
+    url: str
+    verbs: str
+    path: str | None = None  # a path prefix on the domain (inline only)
+    tls: str | None = None  # the domain's certificate and key (inline only)
+
+    @property
+    def known(self) -> tuple[str, ...]:
+        return tuple(k for k in (self.domain, self.url, self.verbs, self.path, self.tls) if k)
+
+
+FILE_KEYS = MappingKeys("CUSTOM_DOMAIN_URL", "PRIVATE_API_URL", "VERBS")
+INLINE_KEYS = MappingKeys("domain", "private_api_url", "verbs", "path", "tls")
+_PATH_PREFIX = re.compile(r"^/(?:[A-Za-z0-9._~-]+/)*$")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9._/~+-]+$")
+
+
+@dataclass(frozen=True)
 class DomainMapping:
-    """One custom domain routed to one private API stage (and path)."""
+    """One custom domain (and path prefix) routed to one private API stage (and path)."""
 
     domain: str
     api_id: str
     region: str
-    base_path: str  # "/dev" or "/dev/path1/path2": what the domain's "/" maps to
+    base_path: str  # "/dev" or "/dev/path1/path2": what the domain's prefix maps to
     verbs: tuple[str, ...]  # empty: every verb
     line: int  # where the entry starts in its file, for messages about it
+    prefix: str = "/"  # the requests it takes: those under this path
+    tls: tuple[str, str] | None = None  # certificate and key files, to serve it over HTTPS
 
     @property
     def api_host(self) -> str:
@@ -72,6 +94,24 @@ def load_mappings(path: Path) -> MappingFile:
     return check_mappings(source)
 
 
+def check_entries(
+    source: SourceDocument, path: KeyPath, entries: Any, keys: MappingKeys = INLINE_KEYS
+) -> tuple[DomainMapping, ...]:
+    """A list of mappings found at `path` of a document (a plan's inline list)."""
+    errors: list[PlanError] = []
+    if not isinstance(entries, list) or not entries:
+        raise MappingInvalidError([source.error(path, "a non-empty list of mappings")])
+    mappings = [
+        found
+        for index, entry in enumerate(entries)
+        if (found := _entry(source, (*path, index), entry, errors, keys)) is not None
+    ]
+    errors.extend(_duplicates(source, mappings))
+    if errors:
+        raise MappingInvalidError(errors)
+    return tuple(sorted(mappings, key=lambda m: (m.domain, m.prefix)))
+
+
 def check_mappings(source: SourceDocument) -> MappingFile:
     """The mappings in a parsed document, or every problem with its place."""
     errors: list[PlanError] = []
@@ -91,41 +131,70 @@ def check_mappings(source: SourceDocument) -> MappingFile:
     if not isinstance(entries, list) or not entries:
         errors.append(source.error(("APIS",), "APIS must be a non-empty list of mappings"))
         raise MappingInvalidError(errors)
-    mappings: list[DomainMapping] = []
-    for index, entry in enumerate(entries):
-        found = _entry(source, ("APIS", index), entry, errors)
-        if found is not None:
-            mappings.append(found)
-    errors.extend(_duplicates(source, mappings))
+    try:
+        mappings = check_entries(source, ("APIS",), entries, FILE_KEYS)
+    except MappingInvalidError as exc:
+        raise MappingInvalidError([*errors, *exc.errors]) from None
     if errors:
         raise MappingInvalidError(errors)
-    ordered = tuple(sorted(mappings, key=lambda m: m.domain))
-    return MappingFile(source.file, ordered, tuple(warnings))
+    return MappingFile(source.file, mappings, tuple(warnings))
 
 
 def _entry(
-    source: SourceDocument, path: KeyPath, entry: Any, errors: list[PlanError]
+    source: SourceDocument,
+    path: KeyPath,
+    entry: Any,
+    errors: list[PlanError],
+    keys: MappingKeys,
 ) -> DomainMapping | None:
     if not isinstance(entry, dict):
-        errors.append(
-            source.error(path, "expected a mapping of CUSTOM_DOMAIN_URL, PRIVATE_API_URL")
-        )
+        errors.append(source.error(path, f"expected a mapping of {keys.domain} and {keys.url}"))
         return None
     before = len(errors)
     for key in entry:
-        if key not in _ENTRY_KEYS:
-            errors.append(source.error((*path, key), _unknown(str(key), _ENTRY_KEYS)))
-    for key in ("CUSTOM_DOMAIN_URL", "PRIVATE_API_URL"):
+        if key not in keys.known:
+            errors.append(source.error((*path, key), _unknown(str(key), keys.known)))
+    for key in (keys.domain, keys.url):
         if key not in entry:
             errors.append(source.error(path, f"{key} is missing"))
-    domain = _domain(source, (*path, "CUSTOM_DOMAIN_URL"), entry.get("CUSTOM_DOMAIN_URL"), errors)
-    api = _api_url(source, (*path, "PRIVATE_API_URL"), entry.get("PRIVATE_API_URL"), errors)
-    verbs = _verbs(source, (*path, "VERBS"), entry.get("VERBS"), errors)
+    domain = _domain(source, (*path, keys.domain), entry.get(keys.domain), errors)
+    api = _api_url(source, (*path, keys.url), entry.get(keys.url), errors)
+    verbs = _verbs(source, (*path, keys.verbs), entry.get(keys.verbs), errors)
+    prefix = _prefix(source, (*path, keys.path), entry.get(keys.path), errors) if keys.path else "/"
+    tls = _tls(source, (*path, keys.tls), entry.get(keys.tls), errors) if keys.tls else None
     if len(errors) > before or domain is None or api is None:
         return None
     api_id, region, base_path = api
     line = source.locate(path).line
-    return DomainMapping(domain, api_id, region, base_path, verbs, line)
+    return DomainMapping(domain, api_id, region, base_path, verbs, line, prefix, tls)
+
+
+def _prefix(source: SourceDocument, path: KeyPath, value: Any, errors: list[PlanError]) -> str:
+    if value is None:
+        return "/"
+    text = value if isinstance(value, str) else ""
+    text = text if text.endswith("/") else f"{text}/"
+    if not _PATH_PREFIX.fullmatch(text):
+        errors.append(
+            source.error(
+                path,
+                f"{value!r}: a path prefix such as /v1/ (no spaces, quotes, `;`, braces or `$`)",
+            )
+        )
+        return "/"
+    return text
+
+
+def _tls(
+    source: SourceDocument, path: KeyPath, value: Any, errors: list[PlanError]
+) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    files = (value.get("certificate"), value.get("key")) if isinstance(value, dict) else ()
+    if len(files) != 2 or not all(isinstance(f, str) and _FILE_NAME.fullmatch(f) for f in files):
+        errors.append(source.error(path, "{certificate: FILE, key: FILE}, plain file names"))
+        return None
+    return str(files[0]), str(files[1])
 
 
 def _domain(
@@ -145,7 +214,7 @@ def _domain(
     problem = None
     if not host or len(host) > 253:
         problem = "a host name has 1 to 253 characters"
-    elif not all(_LABEL.match(label) for label in labels):
+    elif not all(_LABEL.fullmatch(label) for label in labels):
         problem = (
             "a host name is letters, digits and hyphens in dot-separated labels (RFC 1123: "
             "no '_', spaces, quotes or ';')"
@@ -164,7 +233,7 @@ def _api_url(
     if isinstance(value, str) and _PLACEHOLDER.search(value):
         errors.append(source.error(path, f"{value!r} still holds a placeholder"))
         return None
-    match = _API_URL.match(value) if isinstance(value, str) else None
+    match = _API_URL.fullmatch(value) if isinstance(value, str) else None
     if match is None:
         errors.append(
             source.error(
@@ -200,21 +269,31 @@ def _verbs(
 
 
 def _duplicates(source: SourceDocument, mappings: list[DomainMapping]) -> list[PlanError]:
-    """nginx only warns about a domain served twice, and one of them silently wins."""
-    first: dict[str, DomainMapping] = {}
+    """nginx only warns about a domain served twice, and one of them silently wins; the
+    paths of one domain share one server, so they must agree on its certificate."""
+    first: dict[tuple[str, str], DomainMapping] = {}
+    served: dict[str, DomainMapping] = {}
     errors = []
     for mapping in mappings:
-        if mapping.domain in first:
+        where = Location(source.file, mapping.line, 1)
+        key = (mapping.domain, mapping.prefix)
+        shown = mapping.domain + (mapping.prefix if mapping.prefix != "/" else "")
+        if key in first:
+            errors.append(
+                PlanError(where, (), f"{shown} is mapped twice (first on line {first[key].line})")
+            )
+            continue
+        first[key] = mapping
+        other = served.setdefault(mapping.domain, mapping)
+        if other.tls != mapping.tls:
             errors.append(
                 PlanError(
-                    Location(source.file, mapping.line, 1),
+                    where,
                     (),
-                    f"{mapping.domain} is mapped twice "
-                    f"(first on line {first[mapping.domain].line})",
+                    f"{mapping.domain} has another certificate on line {other.line}: one "
+                    "domain, one server, one certificate",
                 )
             )
-        else:
-            first[mapping.domain] = mapping
     return errors
 
 

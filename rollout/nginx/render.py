@@ -164,7 +164,7 @@ def _upstream(mapping: DomainMapping, options: ProxyOptions) -> tuple[str, str]:
 
 
 def _word(value: str) -> str:
-    if not _SAFE_WORD.match(value):
+    if not _SAFE_WORD.fullmatch(value):
         raise RenderError(f"{value!r} cannot be written into an nginx directive safely")
     return value
 

@@ -165,9 +165,10 @@ def test_any_domain_or_url_holding_a_configuration_metacharacter_is_refused(
             check_mappings(source)
 
 
-def test_the_renderer_itself_refuses_a_value_that_would_leave_its_directive() -> None:
+@pytest.mark.parametrize("domain", ["api.example.com; return 200", "api.example.com\n"])
+def test_the_renderer_itself_refuses_a_value_that_would_leave_its_directive(domain: str) -> None:
     # A mapping built in code, past the file's checks, still cannot inject a directive.
-    forged = DomainMapping("api.example.com; return 200", "abc", "us-east-1", "/dev", (), 1)
+    forged = DomainMapping(domain, "abc", "us-east-1", "/dev", (), 1)
     with pytest.raises(RenderError):
         render_servers([forged], ProxyOptions())
     with pytest.raises(RenderError):
