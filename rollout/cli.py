@@ -174,8 +174,8 @@ def _state_error() -> tuple[type[Exception], ...]:
 
 def _usage_errors() -> tuple[type[Exception], ...]:
     from rollout.commands.context import TargetFilterError
-    from rollout.commands.nginx import NginxUsageError
     from rollout.commands.requests import UnknownTargetError
+    from rollout.nginx.options import NginxUsageError
     from rollout.pipeline.selection import FilterError
 
     return (UnknownTargetError, TargetFilterError, FilterError, NginxUsageError)
@@ -616,7 +616,8 @@ def nginx_render(
     upstream_ca: Path | None,
 ) -> ExitCode:
     """Render a domain-mapping file into an NGINX config."""
-    from rollout.commands.nginx import proxy_options, render_command
+    from rollout.commands.nginx import render_command
+    from rollout.nginx.options import proxy_options
     from rollout.reporters.output import GuardedOutput
 
     options = proxy_options(

@@ -60,6 +60,7 @@ class RegionPreview:
     region: str
     targets: tuple[TargetPreview, ...]
     terraform: str | None = None  # what the terraform stage runs first, when the plan has one
+    nginx: str | None = None  # what the nginx stage writes, when the plan has one
 
     @property
     def duration(self) -> timedelta:
@@ -121,7 +122,14 @@ def _region_preview(plan: Plan, region: str, targets: Sequence[Target]) -> Regio
         terraform = f"init, plan and apply {scope.preview(plan.terraform.dir)}" + (
             f" in workspace {scope.preview(workspace)}" if workspace else ""
         )
-    return RegionPreview(region, tuple(target_preview(plan, region, t) for t in targets), terraform)
+    nginx = None
+    if plan.nginx is not None:
+        scope = RegionScope(region)
+        mappings = plan.nginx.mappings
+        written = mappings if isinstance(mappings, str) else f"{len(mappings)} inline mapping(s)"
+        nginx = f"render {scope.preview(written)} into {scope.preview(plan.nginx.output)}"
+    targets_shown = tuple(target_preview(plan, region, t) for t in targets)
+    return RegionPreview(region, targets_shown, terraform, nginx)
 
 
 def target_preview(plan: Plan, region: str, target: Target) -> TargetPreview:

@@ -14,6 +14,7 @@ from rollout.engine.inspection import RegionInspection
 from rollout.engine.ports import TargetError
 from rollout.exitcodes import ExitCode
 from rollout.pipeline.build import Builder, RegionBuild
+from rollout.pipeline.nginx import NginxPreview
 from rollout.pipeline.stage import StagePreview
 from rollout.pipeline.terraform import TerraformPreview
 from rollout.processes import stop_all
@@ -41,12 +42,14 @@ class LivePlan:
     problems: tuple[str, ...]
     callers: tuple[tuple[str, str, str], ...] = ()  # (region, account, principal ARN)
     terraform: tuple[TerraformPreview, ...] = ()
+    nginx: tuple[NginxPreview, ...] = ()
 
     @property
     def changes_pending(self) -> bool:
-        return any(t.changed for t in self.targets) or any(
-            t.changes_pending for t in self.terraform
-        )
+        stages = [t.changes_pending for t in self.terraform] + [
+            n.changes_pending for n in self.nginx
+        ]
+        return any(t.changed for t in self.targets) or any(stages)
 
 
 def read_live_plan(builder: Builder) -> LivePlan:
@@ -62,18 +65,22 @@ def read_live_plan(builder: Builder) -> LivePlan:
             raise
     inspections: list[RegionInspection] = []
     terraform: list[TerraformPreview] = []
+    nginx: list[NginxPreview] = []
     callers: list[tuple[str, str, str]] = []
     for caller, previews in read:
         callers.append(caller)
         for preview in previews:
             if isinstance(preview, TerraformPreview):
                 terraform.append(replace(preview, scope=None))  # values stay in memory
+            elif isinstance(preview, NginxPreview):
+                nginx.append(preview)
             else:
                 assert isinstance(preview, RegionInspection)
                 inspections.append(preview)
     return LivePlan(
         callers=tuple(callers),
         terraform=tuple(terraform),
+        nginx=tuple(nginx),
         targets=tuple(
             TargetLiveState(i.region, t.target, t.current, t.summary, t.changed)
             for i in inspections
@@ -82,6 +89,7 @@ def read_live_plan(builder: Builder) -> LivePlan:
         alarms=tuple((i.region, name, state) for i in inspections for name, state in i.alarms),
         problems=(
             *(problem for t in terraform for problem in t.problems),
+            *(problem for n in nginx for problem in n.problems),
             *(problem for i in inspections for problem in i.problems),
         ),
     )

@@ -168,6 +168,23 @@ class TerraformOutputs(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NginxRendered(Event):
+    kind: ClassVar[str] = "nginx_rendered"
+    path: str
+    domains: int
+    changed: bool
+    checked: str  # passed, or why nginx -t did not run
+
+
+@dataclass(frozen=True, kw_only=True)
+class NginxReloaded(Event):
+    kind: ClassVar[str] = "nginx_reloaded"
+    command: str
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RegionFinished(Event):
     kind: ClassVar[str] = "region_finished"
     outcome: str

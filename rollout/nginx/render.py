@@ -92,20 +92,60 @@ def _servers(
 ) -> None:
     if options.resolver:
         out.line(f"resolver {_word(options.resolver)} valid=30s;")
-    for mapping in sorted(mappings, key=lambda m: m.domain):
-        _server(out, mapping, options, look_up)
-    _default_server(out, options)
+    domains: dict[str, list[DomainMapping]] = {}
+    for mapping in sorted(mappings, key=lambda m: (m.domain, m.prefix)):
+        domains.setdefault(mapping.domain, []).append(mapping)
+    certificates = {domain: _certificate(group, options) for domain, group in domains.items()}
+    if len({c is None for c in certificates.values()}) > 1:
+        plain = sorted(d for d, c in certificates.items() if c is None)
+        raise RenderError(
+            f"{', '.join(plain)} would be served over plain HTTP beside HTTPS domains on one "
+            "listen address: give every domain a certificate (or --ssl-cert/--ssl-key), or none"
+        )
+    for domain, group in domains.items():
+        _server(out, domain, group, options, certificates[domain], look_up=look_up)
+    default = next(iter(certificates.values()), None)
+    _default_server(out, options, default)
 
 
-def _server(out: _Writer, mapping: DomainMapping, options: ProxyOptions, look_up: bool) -> None:
-    host, port = _upstream(mapping, options)
-    out.mapping = mapping
+def _certificate(group: Sequence[DomainMapping], options: ProxyOptions) -> tuple[str, str] | None:
+    """A domain's own certificate, or the one for every domain, or none (plain HTTP)."""
+    if group[0].tls is not None:
+        return group[0].tls
+    if options.ssl_certificate is not None and options.ssl_certificate_key is not None:
+        return str(options.ssl_certificate), str(options.ssl_certificate_key)
+    return None
+
+
+def _server(
+    out: _Writer,
+    domain: str,
+    group: Sequence[DomainMapping],
+    options: ProxyOptions,
+    certificate: tuple[str, str] | None,
+    *,
+    look_up: bool,
+) -> None:
     out.line("")
-    out.line(f"# {mapping.domain} -> https://{mapping.api_host}{mapping.base_path}")
+    out.mapping = group[0]
+    for mapping in group:
+        shown = domain + (mapping.prefix if mapping.prefix != "/" else "")
+        out.line(f"# {shown} -> https://{mapping.api_host}{mapping.base_path}")
     out.line("server {")
-    _listen(out, options, default=False)
-    out.line(f"    server_name {_word(mapping.domain)};")
-    out.line("    location / {")
+    _listen(out, options, certificate, default=False)
+    out.line(f"    server_name {_word(domain)};")
+    for mapping in group:
+        out.mapping = mapping
+        _location(out, mapping, options, look_up)
+    out.mapping = group[0]
+    out.line("}")
+    out.mapping = None
+
+
+def _location(out: _Writer, mapping: DomainMapping, options: ProxyOptions, look_up: bool) -> None:
+    host, port = _upstream(mapping, options)
+    prefix = _word(mapping.prefix)
+    out.line(f"    location {prefix} {{")
     if mapping.verbs and set(mapping.verbs) != set(HTTP_VERBS):
         # Other methods get 403 at the proxy, before they reach the API.
         out.line(f"        limit_except {' '.join(_word(v) for v in mapping.verbs)} {{")
@@ -115,10 +155,10 @@ def _server(out: _Writer, mapping: DomainMapping, options: ProxyOptions, look_up
     if options.resolver:
         # With a variable in proxy_pass nginx sends the URI as it is: map the path first.
         out.line(f"        set $rollout_upstream {_word(target)};")
-        out.line(f"        rewrite ^/(.*)$ {_word(mapping.base_path)}/$1 break;")
+        out.line(f"        rewrite ^{prefix}(.*)$ {_word(mapping.base_path)}/$1 break;")
         out.line("        proxy_pass $rollout_upstream;")
     else:
-        # The trailing slash maps `/pets?x=1` to `<base>/pets?x=1`, query string kept.
+        # The prefix is replaced: `{prefix}pets?x=1` reaches `<base>/pets?x=1`, query kept.
         out.line(f"        proxy_pass {_word(target + mapping.base_path)}/;")
     out.line(f"        proxy_set_header Host {_word(mapping.api_host)};")
     out.line(f"        proxy_set_header x-apigw-api-id {_word(mapping.api_id)};")
@@ -130,26 +170,28 @@ def _server(out: _Writer, mapping: DomainMapping, options: ProxyOptions, look_up
         out.line("        proxy_ssl_verify on;")
         out.line(f"        proxy_ssl_trusted_certificate {_word(str(options.upstream_ca))};")
     out.line("    }")
-    out.line("}")
-    out.mapping = None
 
 
-def _default_server(out: _Writer, options: ProxyOptions) -> None:
+def _default_server(
+    out: _Writer, options: ProxyOptions, certificate: tuple[str, str] | None
+) -> None:
     out.line("")
     out.line("# Any other host name: not ours.")
     out.line("server {")
-    _listen(out, options, default=True)
+    _listen(out, options, certificate, default=True)
     out.line("    server_name _;")
     out.line("    return 404;")
     out.line("}")
 
 
-def _listen(out: _Writer, options: ProxyOptions, *, default: bool) -> None:
+def _listen(
+    out: _Writer, options: ProxyOptions, certificate: tuple[str, str] | None, *, default: bool
+) -> None:
     flags = " default_server" if default else ""
-    if options.ssl_certificate is not None and options.ssl_certificate_key is not None:
+    if certificate is not None:
         out.line(f"    listen {_word(options.listen)} ssl{flags};")
-        out.line(f"    ssl_certificate {_word(str(options.ssl_certificate))};")
-        out.line(f"    ssl_certificate_key {_word(str(options.ssl_certificate_key))};")
+        out.line(f"    ssl_certificate {_word(certificate[0])};")
+        out.line(f"    ssl_certificate_key {_word(certificate[1])};")
     else:
         out.line(f"    listen {_word(options.listen)}{flags};")
 

@@ -9,7 +9,7 @@ or from the state record when a release already touched them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,14 @@ from rollout.engine.ports import Clock, Journal, NullJournal, TargetAdapter
 from rollout.engine.progress import TargetRun
 from rollout.engine.region import RegionRollout
 from rollout.hooks import PlanHookRunner
+from rollout.nginx.mapping import (
+    DomainMapping,
+    MappingInvalidError,
+    check_entries,
+    check_mappings,
+)
+from rollout.nginx.options import NginxUsageError, proxy_options
+from rollout.pipeline.nginx import NginxJob, NginxStage
 from rollout.pipeline.ports_of_plan import alarm_policy, hook_spec
 from rollout.pipeline.region import RegionPipeline, record_nothing
 from rollout.pipeline.scope import RegionScope
@@ -32,8 +40,10 @@ from rollout.pipeline.selection import Selection
 from rollout.pipeline.stage import Stage
 from rollout.pipeline.terraform import TerraformStage
 from rollout.pipeline.traffic import TrafficStage
-from rollout.plan.load import LoadedPlan
+from rollout.plan.errors import KeyPath, PlanInvalidError
+from rollout.plan.load import LoadedPlan, read_limited
 from rollout.plan.model import LambdaCode, Plan, Target
+from rollout.plan.source import SourceDocument, parse_source
 from rollout.plan.strategy_spec import strategy_steps
 from rollout.state.model import RegionRecord, TargetIdentity, TargetKind
 from rollout.state.session import RolloutSession
@@ -172,6 +182,59 @@ class RegionBuild:
             data_dir or self.terraform_data_dir(),
             on_message=on_message,
             cancelled=cancelled,
+        )
+
+    # -- nginx -----------------------------------------------------------------------------
+
+    def nginx(self, scope: RegionScope) -> NginxJob:
+        """The region's mappings and proxy options, filled in its scope and checked."""
+        section = self.builder.plan.nginx
+        assert section is not None  # a plan without the section builds no nginx stage
+        base = self.base_dir.resolve()
+        if isinstance(section.mappings, str):
+            file = base / scope.render(section.mappings, "nginx.mappings")
+            try:
+                read = parse_source(read_limited(file), str(file))
+            except PlanInvalidError as exc:
+                raise MappingInvalidError(exc.errors) from None
+            data = _rendered(read.data, scope, str(file))
+            mappings = check_mappings(SourceDocument(read.file, data, read.locations)).mappings
+            source = str(file)
+        else:
+            at: KeyPath = ("nginx", "mappings")
+            written = [m.model_dump(mode="json", exclude_none=True) for m in section.mappings]
+            data = _rendered(written, scope, "nginx.mappings")
+            document = SourceDocument(
+                str(self.builder.loaded.file), {}, self.builder.loaded.locations
+            )
+            mappings = tuple(_absolute_tls(m, base) for m in check_entries(document, at, data))
+            source = str(self.builder.loaded.file)
+
+        def filled(value: str | None, key: str) -> str | None:
+            return scope.render(value, f"nginx.{key}") if value else None
+
+        def path(value: str | None, key: str) -> Path | None:
+            text = filled(value, key)
+            return base / text if text else None
+
+        try:
+            options = proxy_options(
+                listen=filled(section.listen, "listen") or "80",
+                vpc_endpoint=filled(section.vpc_endpoint, "vpc_endpoint"),
+                resolver=filled(section.resolver, "resolver"),
+                ssl_cert=path(section.ssl_certificate, "ssl_certificate"),
+                ssl_key=path(section.ssl_certificate_key, "ssl_certificate_key"),
+                upstream_ca=path(section.upstream_ca, "upstream_ca"),
+            )
+        except NginxUsageError as exc:
+            raise ValueError(f"nginx section: {exc}") from None
+        return NginxJob(
+            mappings=mappings,
+            options=options,
+            output=base / scope.render(section.output, "nginx.output"),
+            form=section.format,
+            source=source,
+            reload=filled(section.reload, "reload"),
         )
 
     # -- targets ---------------------------------------------------------------------------
@@ -318,6 +381,9 @@ class RegionBuild:
         if self.builder.plan.terraform is not None:
             cancelled = session.abort_requested if session else _never
             stages.append(TerraformStage(self, emit, session, recorded, cancelled))
+        if self.builder.plan.nginx is not None:
+            cancelled = session.abort_requested if session else _never
+            stages.append(NginxStage(self, emit, session, recorded, cancelled))
         stages.append(TrafficStage(self, targets, emit, session, recorded))
         return RegionPipeline(
             self.region,
@@ -330,6 +396,14 @@ class RegionBuild:
 
 def _never() -> bool:
     return False
+
+
+def _absolute_tls(mapping: DomainMapping, base: Path) -> DomainMapping:
+    """A mapping's certificate files, named relative to the plan file, as nginx needs them."""
+    if mapping.tls is None:
+        return mapping
+    certificate, key = (str((base / name).resolve()) for name in mapping.tls)
+    return replace(mapping, tls=(certificate, key))
 
 
 def _rendered(value: Any, scope: RegionScope, where: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from rollout.plan.checks import check_placeholders, check_plan
 from rollout.plan.diagnostics import plan_errors
-from rollout.plan.errors import Location, PlanError, PlanInvalidError
+from rollout.plan.errors import KeyPath, Location, PlanError, PlanInvalidError
 from rollout.plan.model import Plan
 from rollout.plan.source import SourceDocument, parse_source
 
@@ -23,6 +23,9 @@ class LoadedPlan:
 
     plan: Plan
     file: Path
+    # Where each key was written: a value checked later (once a region fills its
+    # placeholders) is still reported with its line.
+    locations: dict[KeyPath, Location] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -31,7 +34,8 @@ class LoadedPlan:
 
 def load_plan(file: Path) -> LoadedPlan:
     """Read and check the plan file at `file`."""
-    return LoadedPlan(validate_source(parse_source(read_limited(file), str(file))), file)
+    source = parse_source(read_limited(file), str(file))
+    return LoadedPlan(validate_source(source), file, source.locations)
 
 
 def read_limited(file: Path) -> str:

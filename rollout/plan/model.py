@@ -124,10 +124,13 @@ class TlsFiles(StrictModel):
 
 
 class DomainMapping(StrictModel):
-    """One domain (and path) routed to one upstream."""
+    """One custom domain (and path prefix) routed to one private API stage: the same data as a
+    mapping file's entry. Values may use `{region}` and `{tf.NAME}`; they are checked once
+    filled, in the region."""
 
     domain: str = Field(min_length=1)
-    upstream: str = Field(min_length=1)
+    private_api_url: str = Field(min_length=1)
+    verbs: list[str] | None = None
     path: str = Field(default="/", pattern=r"^/")
     tls: TlsFiles | None = None
 
@@ -139,17 +142,31 @@ def _mappings_kind(value: Any) -> str | None:
 
 
 class NginxStage(StrictModel):
-    """The per-region NGINX domain-mapping config."""
+    """The per-region NGINX domain-mapping config, rendered after terraform, before traffic."""
 
     mappings: Annotated[
         Annotated[str, Tag("file")] | Annotated[list[DomainMapping], Tag("inline")],
         Discriminator(
             _mappings_kind,
             custom_error_type="mappings",
-            custom_error_message="mappings is a file name or a list of {domain, upstream}",
+            custom_error_message=(
+                "mappings is a mapping file's name or a list of {domain, private_api_url}"
+            ),
         ),
     ]
     output: str = "build/nginx/{region}.conf"
+    format: Literal["full", "servers"] = "full"
+    listen: str = "80"
+    vpc_endpoint: str | None = None
+    resolver: str | None = None
+    ssl_certificate: str | None = None
+    ssl_certificate_key: str | None = None
+    upstream_ca: str | None = None
+    reload: str | None = Field(
+        default=None,
+        description="A command run once the new file passed `nginx -t`; if it fails, the "
+        "previous file is put back and the region stops before traffic.",
+    )
 
 
 class S3Object(StrictModel):

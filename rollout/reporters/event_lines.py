@@ -58,6 +58,11 @@ def describe_event(event: ev.Event) -> str:  # noqa: PLR0912 (one case per event
         case ev.TerraformOutputs(outputs=outputs):
             shown = ", ".join(f"{name} = {value}" for name, value in outputs)
             return f"terraform outputs: {shown or 'none'}"
+        case ev.NginxRendered(path=path, domains=domains, changed=changed, checked=checked):
+            state = "written" if changed else "unchanged"
+            return f"nginx: {path} {state}, {domains} domain(s), nginx -t {checked}"
+        case ev.NginxReloaded(command=command, passed=passed, detail=detail):
+            return f"nginx reload `{command}` {'done' if passed else 'FAILED'}: {detail}"
         case ev.RegionFinished(outcome=outcome, message=message):
             return f"region {outcome.replace('_', ' ')}: {message}"
         case ev.RolloutFinished(outcome=outcome, exit_code=code, message=message):

@@ -27,6 +27,7 @@ def render_plan_json(preview: PlanPreview, *, mode: str) -> str:
                         "region": region.region,
                         "duration_seconds": region.duration.total_seconds(),
                         "terraform": region.terraform,
+                        "nginx": region.nginx,
                         "targets": [_target(t) for t in region.targets],
                     }
                     for region in wave.regions

@@ -64,6 +64,8 @@ def _lines(preview: PlanPreview, mode: str) -> Iterator[str]:
         for region in wave.regions:
             if region.terraform:
                 yield f"  {region.region} / terraform: {region.terraform}, before traffic"
+            if region.nginx:
+                yield f"  {region.region} / nginx: {region.nginx}, before traffic"
             for target in region.targets:
                 yield f"  {region.region} / {target_heading(target)}"
                 alarms = ", ".join(target.alarms) if target.alarms else "none"
@@ -87,6 +89,13 @@ def render_live_text(live: LivePlan) -> str:
         if terraform.changes_pending:
             lines.append("    outputs: known after apply")
         lines.extend(f"    output {name} = {value}" for name, value in terraform.outputs)
+    for nginx in live.nginx:
+        if nginx.note:
+            lines.append(f"  {nginx.region} / nginx: {nginx.note}")
+        elif nginx.path:
+            verdict = "would change" if nginx.changes_pending else "unchanged"
+            lines.append(f"  {nginx.region} / nginx: {nginx.path} {verdict}")
+            lines.extend(f"    {line}" for line in nginx.diff)
     for status in live.targets:
         lines.append(f"  {status.region} / {status.target}: serves {status.current}")
         lines.append(f"    {'publish' if status.changed else 'keep'}: {status.release}")

@@ -139,6 +139,15 @@ class TerraformRecord(BaseModel):
     message: str = ""
 
 
+class NginxRecord(BaseModel):
+    """A region's nginx configuration as the release wrote it."""
+
+    path: str
+    digest: str  # sha256 of the text written
+    changed: bool
+    checked: str  # "passed", or why `nginx -t` did not run
+
+
 class RegionRecord(BaseModel):
     """One region: the scope it ran with, what each target resolved to, and how it ended."""
 
@@ -148,6 +157,7 @@ class RegionRecord(BaseModel):
     resources: dict[str, TargetIdentity] = Field(default_factory=dict)
     targets: dict[str, TargetRecord] = Field(default_factory=dict)
     terraform: TerraformRecord | None = None
+    nginx: NginxRecord | None = None
 
     @property
     def moved(self) -> bool:

@@ -23,6 +23,7 @@ from rollout.engine.routing import AliasRouting
 from rollout.state.model import (
     LOCK_HEARTBEAT_SECONDS,
     LockHolder,
+    NginxRecord,
     RegionRecord,
     Requests,
     RolloutRecord,
@@ -207,6 +208,12 @@ class RolloutSession:
         """Record how far the region's terraform stage got, before and after it applies."""
         with self._write_lock:
             self._region(region).terraform = record
+            self._save()
+
+    def nginx(self, region: str, record: NginxRecord) -> None:
+        """Record the region's nginx configuration as written."""
+        with self._write_lock:
+            self._region(region).nginx = record
             self._save()
 
     def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:

@@ -50,3 +50,7 @@ output "pin" {
   value     = "42"
   sensitive = true
 }
+
+output "api_url" {
+  value = "https://api-${var.region}.execute-api.${var.region}.amazonaws.com/dev/orders"
+}

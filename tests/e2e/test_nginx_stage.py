@@ -1,0 +1,114 @@
+"""The nginx stage end to end: after terraform, each region's mappings rendered from its
+outputs, checked by the real nginx, written, reloaded; before any traffic moves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.test_terraform_stage import apply_json, terraform_release
+from tests.support import run_cli
+
+INLINE = (
+    "nginx:\n"
+    "  mappings:\n"
+    "    - domain: 'orders.{region}.internal.example.com'\n"
+    "      private_api_url: '{tf.api_url}'\n"
+    "      verbs: [GET, POST]\n"
+    "    - domain: 'orders.{region}.internal.example.com'\n"
+    "      path: /v2/\n"
+    "      private_api_url: '{tf.api_url}'\n"
+    "  output: 'nginx/{region}.conf'\n"
+    "  format: servers\n"
+)
+
+
+def nginx_release(endpoint: str, folder: Path, section: str = INLINE) -> Path:
+    plan, _worlds = terraform_release(endpoint, folder, ["us-east-1", "eu-west-1"])
+    plan.write_text(plan.read_text().replace("targets:\n", section + "targets:\n", 1))
+    return plan
+
+
+def test_each_region_gets_its_configuration_from_its_own_outputs(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan = nginx_release(aws_endpoint, tmp_path)
+
+    result, events = apply_json(plan, aws_endpoint)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    for region in ("us-east-1", "eu-west-1"):
+        text = (tmp_path / "nginx" / f"{region}.conf").read_text()
+        assert f"server_name orders.{region}.internal.example.com;" in text
+        assert f"proxy_set_header x-apigw-api-id api-{region};" in text
+        assert "location /v2/ {" in text and "/dev/orders/;" in text
+    rendered = [e for e in events if e["event"] == "nginx_rendered"]
+    assert sorted(e["region"] for e in rendered) == ["eu-west-1", "us-east-1"]
+    assert all(e["checked"] == "passed" and e["changed"] for e in rendered)
+    # Rendered after terraform and before any traffic moved.
+    kinds = [(e["event"], e["region"]) for e in events]
+    for region in ("us-east-1", "eu-west-1"):
+        order = [k for k, r in kinds if r == region]
+        assert order.index("terraform_outputs") < order.index("nginx_rendered")
+        assert order.index("nginx_rendered") < order.index("weight_shifted")
+    record = json.loads((tmp_path / ".rollout" / "tf.json").read_text())
+    assert record["regions"]["us-east-1"]["nginx"]["path"].endswith("nginx/us-east-1.conf")
+
+    again, events = apply_json(plan, aws_endpoint)
+    assert again.exit_code == 0
+    assert all(not e["changed"] for e in events if e["event"] == "nginx_rendered")
+
+
+def test_a_failed_reload_puts_the_previous_file_back_and_moves_no_traffic(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan = nginx_release(
+        aws_endpoint, tmp_path, INLINE + "  reload: 'echo cannot reload; exit 7'\n"
+    )
+    previous = tmp_path / "nginx" / "us-east-1.conf"
+    previous.parent.mkdir()
+    previous.write_text("# the configuration nginx serves now\n")
+
+    result, events = apply_json(plan, aws_endpoint)
+
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert previous.read_text() == "# the configuration nginx serves now\n"
+    reloads = [e for e in events if e["event"] == "nginx_reloaded"]
+    assert reloads and not reloads[0]["passed"] and "cannot reload" in reloads[0]["detail"]
+    ended = {e["region"]: e for e in events if e["event"] == "region_finished"}
+    assert "the previous" in str(ended["us-east-1"]["message"])
+    assert not [e for e in events if e["event"] == "weight_shifted"]
+
+
+def test_plan_shows_the_difference_against_the_file_on_disk(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan = nginx_release(aws_endpoint, tmp_path)
+    assert apply_json(plan, aws_endpoint)[0].exit_code == 0
+    plan.write_text(plan.read_text().replace("verbs: [GET, POST]", "verbs: [GET]"))
+
+    result = run_cli(["plan", "-f", str(plan), "--endpoint-url", aws_endpoint])
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "us-east-1 / nginx:" in result.stdout and "would change" in result.stdout
+    assert "-        limit_except GET POST {" in result.stdout
+    assert "+        limit_except GET {" in result.stdout
+
+
+def test_a_mapping_file_in_the_samples_format_takes_the_regions_values(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    (tmp_path / "domains.yaml").write_text(
+        "APIS:\n"
+        "  - CUSTOM_DOMAIN_URL: 'api.{region}.example.com'\n"
+        "    PRIVATE_API_URL: '{tf.api_url}'\n"
+    )
+    section = "nginx:\n  mappings: domains.yaml\n  output: 'nginx/{region}.conf'\n"
+    plan = nginx_release(aws_endpoint, tmp_path, section)
+
+    result, _events = apply_json(plan, aws_endpoint)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    text = (tmp_path / "nginx" / "eu-west-1.conf").read_text()
+    assert "server_name api.eu-west-1.example.com;" in text
+    assert text.startswith("# Generated by rollout from domains.yaml")
