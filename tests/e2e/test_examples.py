@@ -69,3 +69,7 @@ def test_the_multi_region_example_applies_terraform_then_releases_in_two_waves(
     applied = [e["region"] for e in events if e["event"] == "terraform_applied"]
     assert applied[0] == "us-east-1" and sorted(applied[1:]) == ["ap-southeast-2", "eu-west-1"]
     assert all(e["add"] == 1 for e in events if e["event"] == "terraform_applied")
+    for region in REGIONS:  # one proxy configuration per region, from its outputs
+        text = (example / "build" / "nginx" / f"{region}.conf").read_text()
+        assert f"server_name orders.{region}.internal.example.com;" in text
+        assert f"x-apigw-api-id orders-{region};" in text

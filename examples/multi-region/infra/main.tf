@@ -39,3 +39,9 @@ output "api_alarm_name" {
 output "config_id" {
   value = null_resource.api_config.id
 }
+
+# The private API the region's proxy forwards to (a real configuration would output
+# aws_api_gateway_stage.x.invoke_url).
+output "api_url" {
+  value = "https://orders-${var.region}.execute-api.${var.region}.amazonaws.com/prod"
+}
