@@ -327,21 +327,28 @@ def test_a_machine_lost_during_terraform_apply_is_carried_on_by_resume(
     assert [r["type"] for r in state["resources"]] == ["null_resource"]
 
 
-def test_a_resumed_region_whose_terraform_finished_does_not_apply_again(
-    aws_endpoint: str, tmp_path: Path
-) -> None:
-    plan, world = null_release(aws_endpoint, tmp_path)
+def killed_at_a_manual_pause(endpoint: str, folder: Path) -> tuple[Path, World]:
+    """A null_resource release killed while its target waits at a manual pause (terraform
+    done, the alias at 10%)."""
+    plan, world = null_release(endpoint, folder)
     plan.write_text(
         plan.read_text().replace(
             "strategy: AllAtOnce",
             "strategy: {steps: [{weight: 10, pause: manual}, {weight: 100}]}",
         )
     )
-    log = tmp_path / "log"
-    process = started(plan, aws_endpoint, log, "apply", "--yes")
+    log = folder / "log"
+    process = started(plan, endpoint, log, "apply", "--yes")
     wait_until(lambda: "paused: waiting for `rollout promote`" in log.read_text(), seconds=60)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(30)
+    return plan, world
+
+
+def test_a_resumed_region_whose_terraform_finished_does_not_apply_again(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    plan, world = killed_at_a_manual_pause(aws_endpoint, tmp_path)
     state_file = tmp_path / "state" / "us-east-1" / "terraform.tfstate"
     serial = json.loads(state_file.read_text())["serial"]
 
@@ -420,18 +427,7 @@ def test_the_regions_of_one_wave_run_terraform_side_by_side(
 def test_resume_force_says_which_regions_keep_the_terraform_applied_before_an_edit(
     aws_endpoint: str, tmp_path: Path
 ) -> None:
-    plan, world = null_release(aws_endpoint, tmp_path)
-    plan.write_text(
-        plan.read_text().replace(
-            "strategy: AllAtOnce",
-            "strategy: {steps: [{weight: 10, pause: manual}, {weight: 100}]}",
-        )
-    )
-    log = tmp_path / "log"
-    process = started(plan, aws_endpoint, log, "apply", "--yes")
-    wait_until(lambda: "paused: waiting for `rollout promote`" in log.read_text(), seconds=60)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(30)
+    plan, world = killed_at_a_manual_pause(aws_endpoint, tmp_path)
     plan.write_text(plan.read_text().replace("release: v2", "release: v3"))
 
     resumed = started(plan, aws_endpoint, tmp_path / "resumed", "resume", "--force")
