@@ -89,8 +89,10 @@ def echo(tmp_path: Path) -> Iterator[int]:
     server.shutdown()
 
 
-def start_nginx(prefix: Path, options: ProxyOptions) -> subprocess.Popen[bytes]:
-    mappings = load_mappings(fixture("stage-and-path")).mappings
+def start_nginx(
+    prefix: Path, options: ProxyOptions, name: str = "stage-and-path"
+) -> subprocess.Popen[bytes]:
+    mappings = load_mappings(fixture(name)).mappings
     (prefix / "temp").mkdir()
     config = prefix / "nginx.conf"
     config.write_text(render_full(mappings, options, temp_dir=prefix / "temp").text)
@@ -166,3 +168,20 @@ def test_verbs_are_enforced_at_the_proxy(proxy: int) -> None:
 
 def test_an_unknown_host_gets_404(proxy: int) -> None:
     assert ask(proxy, "GET", "somebody-else.example.com", "/pets")[0] == 404
+
+
+def test_the_other_shared_fixture_routes_through_nginx_too(echo: int, tmp_path: Path) -> None:
+    port = free_port()
+    options = ProxyOptions(listen=f"127.0.0.1:{port}", vpc_endpoint=f"127.0.0.1:{echo}")
+    prefix = tmp_path / "nginx"
+    prefix.mkdir()
+    process = start_nginx(prefix, options, name="sample")
+    try:
+        status, seen = ask(port, "GET", "api2.private.example2.com", "/pets?x=1")
+        assert status == 200 and seen["path"] == "/dev/pets?x=1"
+        headers = {k.lower(): v for k, v in seen["headers"].items()}
+        assert headers["x-apigw-api-id"] == "apiid2"
+        assert ask(port, "PUT", "api1.internal.private.example.com", "/pets")[0] == 403
+    finally:
+        process.terminate()
+        process.wait(10)
