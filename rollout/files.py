@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 
-def copy_beside(path: Path, text: str, mode: int = 0o600) -> Path:
+def copy_beside(path: Path, text: str | bytes, mode: int = 0o600) -> Path:
     """`text` in a new file beside `path` (private unless `mode` says), flushed; its path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
         os.fchmod(descriptor, mode)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
     except BaseException:
@@ -32,7 +34,7 @@ def sync_folder(folder: Path) -> None:
         os.close(directory)
 
 
-def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
+def atomic_write(path: Path, text: str | bytes, mode: int = 0o600) -> None:
     """Replace `path` with `text` in one rename; OSError when it cannot."""
     temporary = copy_beside(path, text, mode)
     try:
@@ -43,13 +45,17 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
     sync_folder(path.parent)
 
 
-def write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
+def write_if_changed(path: Path, text: str | bytes, mode: int = 0o644) -> bool:
     """Write `path` atomically unless it already holds `text` (its time stays then: nothing
-    watching it reloads for nothing); whether it was written."""
+    watching it reloads for nothing); whether it was written. A symbolic link keeps pointing
+    where it did (the file it names is replaced), and an existing file keeps its mode."""
+    target = path.resolve() if path.is_symlink() else path
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        if path.read_text(encoding="utf-8") == text:
+        if target.read_bytes() == data:
             return False
-    except (FileNotFoundError, UnicodeDecodeError):
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
         pass
-    atomic_write(path, text, mode)
+    atomic_write(target, data, mode)
     return True

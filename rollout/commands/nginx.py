@@ -7,7 +7,7 @@ from pathlib import Path
 from rollout.commands.context import CommandResult, said
 from rollout.exitcodes import ExitCode
 from rollout.files import write_if_changed
-from rollout.nginx.check import check_config
+from rollout.nginx.check import NginxMissingError, check_config
 from rollout.nginx.mapping import load_mappings
 from rollout.nginx.render import ProxyOptions, render_full, render_servers
 
@@ -24,16 +24,24 @@ def render_command(
     loaded = load_mappings(mappings_file)
     source = str(mappings_file)
     render = render_full if form == "full" else render_servers
-    text = render(loaded.mappings, options, source=mappings_file.name).text
+    text = render(loaded.mappings, options).text
     warnings = [f"warning: {warning}" for warning in loaded.warnings]
     if check:
-        checked = check_config(loaded.mappings, options, source=source)
+        try:
+            checked = check_config(loaded.mappings, options, source=source)
+        except NginxMissingError as exc:
+            return said(
+                ExitCode.ERROR, *warnings, f"error: --check: {exc}", "nothing written"
+            ), None
         if not checked.passed:
             lines = [*warnings, *(f"error: {p}" for p in checked.problems), "nothing written"]
             return said(ExitCode.ERROR, *lines), None
     if output is None:
         return CommandResult(ExitCode.OK, tuple(warnings)), text
-    changed = write_if_changed(output, text)
+    try:
+        changed = write_if_changed(output, text)
+    except OSError as exc:
+        return said(ExitCode.ERROR, f"error: cannot write {output}: {exc.strerror or exc}"), None
     verdict = "written" if changed else "unchanged"
     checked_note = ", nginx -t passed" if check else ""
     summary = f"{output}: {len(loaded.mappings)} domain(s), {verdict}{checked_note}"

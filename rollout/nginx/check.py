@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rollout.nginx.mapping import DomainMapping
@@ -23,6 +24,7 @@ _WHERE = re.compile(r"^(?P<message>.*?) in (?P<file>\S+):(?P<line>\d+)$")
 _PREFIX = re.compile(
     r"^(?:nginx: |\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?(?P<level>\[\w+\])(?: \d+#\d+:)? "
 )
+_SAFE_PATH = re.compile(r"[A-Za-z0-9._/-]+")
 _SEARCHED = ("/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
 
 
@@ -52,9 +54,15 @@ def check_config(
     """Run `nginx -t` on the servers for `mappings`, the way `render` writes them."""
     binary = nginx_binary()
     prefix = Path(tempfile.mkdtemp(prefix="rollout-nginx-check-"))
+    if not _SAFE_PATH.fullmatch(str(prefix)):  # a TMPDIR with spaces cannot be written in
+        shutil.rmtree(prefix, ignore_errors=True)
+        prefix = Path(tempfile.mkdtemp(prefix="rollout-nginx-check-", dir="/tmp"))
     try:
         (prefix / "temp").mkdir()
-        rendered = render_full(mappings, options, source=source, temp_dir=prefix / "temp")
+        # nginx -t opens the listening sockets: a free loopback port lets anyone check
+        # (port 80 needs root) without changing what is checked about the rest.
+        checked = replace(options, listen=f"127.0.0.1:{_free_port()}")
+        rendered = render_full(mappings, checked, temp_dir=prefix / "temp")
         config = prefix / "nginx.conf"
         config.write_text(rendered.text, encoding="utf-8")
         ended = run_process(
@@ -87,6 +95,12 @@ def check_config(
         return CheckResult(False, tuple(problems) or ("nginx -t failed with no message",))
     finally:
         shutil.rmtree(prefix, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _located(line: str, config: Path, origins: dict[int, DomainMapping], source: str) -> str:

@@ -88,7 +88,7 @@ class MappingFile:
 def load_mappings(path: Path) -> MappingFile:
     """Read and check a mapping file; MappingInvalidError lists every located problem."""
     try:
-        source = parse_source(read_limited(path), str(path))
+        source = parse_source(read_limited(path, "mapping file"), str(path))
     except PlanInvalidError as exc:
         raise MappingInvalidError(exc.errors) from None
     return check_mappings(source)
@@ -174,7 +174,8 @@ def _prefix(source: SourceDocument, path: KeyPath, value: Any, errors: list[Plan
         return "/"
     text = value if isinstance(value, str) else ""
     text = text if text.endswith("/") else f"{text}/"
-    if not _PATH_PREFIX.fullmatch(text):
+    dots = any(segment in (".", "..") for segment in text.split("/"))
+    if dots or not _PATH_PREFIX.fullmatch(text):
         errors.append(
             source.error(
                 path,
@@ -207,6 +208,9 @@ def _domain(
         return None
     if _PLACEHOLDER.search(value):
         errors.append(source.error(path, f"{value!r} still holds a placeholder"))
+        return None
+    if not value.isascii():  # `.lower()` would fold look-alikes (KELVIN SIGN) into ASCII
+        errors.append(source.error(path, f"{value!r}: a host name is ASCII (use punycode)"))
         return None
     host = value[len("https://") :] if value.startswith("https://") else value
     host = host.removesuffix("/").lower()
@@ -242,6 +246,9 @@ def _api_url(
                 "https://<api-id>.execute-api.<region>.amazonaws.com/<stage>[/<path>]",
             )
         )
+        return None
+    if any(segment in (".", "..") for segment in match["path"].split("/")):
+        errors.append(source.error(path, f"{value!r}: '.' and '..' leave the mapped path"))
         return None
     base = f"/{match['stage']}{match['path']}"
     return match["api_id"], match["region"], base

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rollout.nginx.render import ProxyOptions
 
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_SAFE_PATH = re.compile(r"[A-Za-z0-9._/~+@=,-]+")
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?$")
 _LISTEN = re.compile(r"^(?:(?P<addr>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?P<port>\d{1,5})$")
 
@@ -26,22 +28,65 @@ def proxy_options(
     upstream_ca: Path | None,
 ) -> ProxyOptions:
     """The command's options, checked; NginxUsageError names the one that is wrong."""
-    if not _LISTEN.fullmatch(listen):
-        raise NginxUsageError(f"--listen {listen!r}: expected PORT or ADDR:PORT")
-    if vpc_endpoint is not None and not _HOST_PORT.fullmatch(vpc_endpoint):
-        raise NginxUsageError(f"--vpc-endpoint {vpc_endpoint!r}: expected HOST or HOST:PORT")
-    if resolver is not None:
-        try:
-            ipaddress.ip_address(resolver)
-        except ValueError:
-            raise NginxUsageError(f"--resolver {resolver!r}: expected an IP address") from None
     if (ssl_cert is None) != (ssl_key is None):
         raise NginxUsageError("--ssl-cert and --ssl-key go together")
     return ProxyOptions(
-        listen=listen,
-        vpc_endpoint=vpc_endpoint,
-        resolver=resolver,
-        ssl_certificate=ssl_cert.resolve() if ssl_cert else None,
-        ssl_certificate_key=ssl_key.resolve() if ssl_key else None,
-        upstream_ca=upstream_ca.resolve() if upstream_ca else None,
+        listen=_listen(listen),
+        vpc_endpoint=_endpoint(vpc_endpoint) if vpc_endpoint is not None else None,
+        resolver=_resolver(resolver) if resolver is not None else None,
+        ssl_certificate=_file(ssl_cert, "--ssl-cert"),
+        ssl_certificate_key=_file(ssl_key, "--ssl-key"),
+        upstream_ca=_file(upstream_ca, "--upstream-ca"),
     )
+
+
+def _listen(value: str) -> str:
+    found = _LISTEN.fullmatch(value)
+    problem = found is None or not _port(found["port"])
+    if found is not None and found["addr"]:
+        problem = problem or _address(found["addr"].strip("[]")) is None
+    if problem:
+        raise NginxUsageError(f"--listen {value!r}: expected PORT or ADDR:PORT (port 1-65535)")
+    return value
+
+
+def _endpoint(value: str) -> str:
+    found = _HOST_PORT.fullmatch(value)
+    labels = found["host"].lower().split(".") if found else []
+    if (
+        found is None
+        or not all(_LABEL.fullmatch(label) for label in labels)
+        or (found["port"] and not _port(found["port"]))
+    ):
+        raise NginxUsageError(f"--vpc-endpoint {value!r}: expected HOST or HOST:PORT")
+    return value
+
+
+def _resolver(value: str) -> str:
+    address = _address(value)
+    if address is None:
+        raise NginxUsageError(f"--resolver {value!r}: expected an IP address")
+    return f"[{address}]" if address.version == 6 else str(address)
+
+
+def _file(path: Path | None, option: str) -> Path | None:
+    if path is None:
+        return None
+    resolved = path.resolve()
+    if not _SAFE_PATH.fullmatch(str(resolved)):
+        raise NginxUsageError(
+            f"{option} {str(path)!r}: a file name nginx can read as one word "
+            "(no spaces, quotes, ';', braces, '$' or '#')"
+        )
+    return resolved
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _port(text: str) -> bool:
+    return 1 <= int(text) <= 65535

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome, RegionResult
-from rollout.files import atomic_write, write_if_changed
+from rollout.files import write_if_changed
 from rollout.nginx.check import NginxMissingError, check_config
 from rollout.nginx.mapping import DomainMapping
 from rollout.nginx.render import ProxyOptions, RenderError, render_full, render_servers
@@ -46,7 +46,7 @@ class NginxJob:
 
     def text(self) -> str:
         render = render_full if self.form == "full" else render_servers
-        return render(self.mappings, self.options, source=Path(self.source).name).text
+        return render(self.mappings, self.options).text
 
 
 class NginxWiring(Protocol):
@@ -120,7 +120,7 @@ class NginxStage:
             checked = self._check(job)
         except _CheckFailed as failed:
             return self._failed(scope, str(failed))
-        before = _read(job.output)
+        before = _bytes(job.output)
         try:
             changed = write_if_changed(job.output, text)
         except OSError as exc:
@@ -165,7 +165,7 @@ class NginxStage:
             raise _CheckFailed("; ".join(result.problems))
         return "passed"
 
-    def _reload(self, job: NginxJob, before: str | None) -> str | None:
+    def _reload(self, job: NginxJob, before: bytes | None) -> str | None:
         """Run the reload command; on failure put the previous file back. The problem, if any."""
         assert job.reload is not None
         ended = run_process(
@@ -187,8 +187,8 @@ class NginxStage:
             return None
         if before is None:
             job.output.unlink(missing_ok=True)
-        else:
-            atomic_write(job.output, before, 0o644)
+            return f"reload `{job.reload}` failed ({detail}); {job.output} was removed again"
+        write_if_changed(job.output, before)  # byte for byte, through a link, mode kept
         return f"reload `{job.reload}` failed ({detail}); the previous {job.output} was put back"
 
     def _failed(self, scope: RegionScope, reason: str) -> StageRun:
@@ -209,6 +209,13 @@ class _CheckFailed(Exception):
 
 def _read(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError):
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,23 +39,28 @@ def load_plan(file: Path) -> LoadedPlan:
     return LoadedPlan(validate_source(source), file, source.locations)
 
 
-def read_limited(file: Path) -> str:
-    """A YAML file's text, read up to the size limit whatever the file is (a pipe, /dev/zero)."""
+def read_limited(file: Path, what: str = "plan file") -> str:
+    """A YAML file's text, read up to the size limit whatever the file is: /dev/zero, or a
+    pipe (`-f /dev/stdin`; a named pipe nobody writes to reads as empty, not forever)."""
 
     def fail(message: str) -> PlanInvalidError:
         return PlanInvalidError([PlanError(Location(str(file), 1, 1), (), message)])
 
     try:
+        # Opening a pipe waits for a writer unless asked not to; reading then waits again.
+        descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+        os.set_blocking(descriptor, True)
         # Read past the limit rather than trust st_size: a pipe or /dev/zero reports 0.
-        with file.open("rb") as handle:
+        with os.fdopen(descriptor, "rb") as handle:
             content = handle.read(MAX_PLAN_BYTES + 1)
         if len(content) > MAX_PLAN_BYTES:
             raise fail(f"the file is larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB")
         return content.decode("utf-8")
     except FileNotFoundError:
-        raise fail("no such file (give the plan with -f PLAN)") from None
+        hint = " (give the plan with -f PLAN)" if what == "plan file" else ""
+        raise fail(f"no such file{hint}") from None
     except IsADirectoryError:
-        raise fail("is a directory, not a plan file") from None
+        raise fail(f"is a directory, not a {what}") from None
     except UnicodeDecodeError as exc:
         raise fail(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:

@@ -22,8 +22,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from rollout.nginx.check import nginx_binary
-from rollout.nginx.mapping import load_mappings
+from rollout.nginx.mapping import DomainMapping, check_entries, load_mappings
 from rollout.nginx.render import ProxyOptions, render_full
+from rollout.plan.source import SourceDocument
 from tests.nginx.test_render import fixture
 
 
@@ -90,9 +91,12 @@ def echo(tmp_path: Path) -> Iterator[int]:
 
 
 def start_nginx(
-    prefix: Path, options: ProxyOptions, name: str = "stage-and-path"
+    prefix: Path,
+    options: ProxyOptions,
+    name: str = "stage-and-path",
+    mappings: tuple[DomainMapping, ...] | None = None,
 ) -> subprocess.Popen[bytes]:
-    mappings = load_mappings(fixture(name)).mappings
+    mappings = mappings or load_mappings(fixture(name)).mappings
     (prefix / "temp").mkdir()
     config = prefix / "nginx.conf"
     config.write_text(render_full(mappings, options, temp_dir=prefix / "temp").text)
@@ -182,6 +186,35 @@ def test_the_other_shared_fixture_routes_through_nginx_too(echo: int, tmp_path: 
         headers = {k.lower(): v for k, v in seen["headers"].items()}
         assert headers["x-apigw-api-id"] == "apiid2"
         assert ask(port, "PUT", "api1.internal.private.example.com", "/pets")[0] == 403
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_a_newline_in_the_path_never_escapes_the_mapped_base_path(proxy: int) -> None:
+    status, seen = ask(proxy, "GET", "api2.private.example2.com", "/prod/secret%0A/x")
+
+    # Mapped under the base path, or refused; never passed on as it came.
+    assert status == 400 or seen["path"].startswith("/dev/path1/path2/"), seen
+
+
+def test_a_domain_mapped_only_under_a_prefix_answers_404_elsewhere(
+    echo: int, tmp_path: Path
+) -> None:
+    entries = [
+        {"domain": "b.example.com", "path": "/v2/",
+         "private_api_url": "https://abc123.execute-api.us-east-1.amazonaws.com/dev"},
+    ]  # fmt: skip
+    mappings = check_entries(SourceDocument("plan.yaml", {}, {}), ("nginx", "mappings"), entries)
+    port = free_port()
+    prefix = tmp_path / "nginx"
+    prefix.mkdir()
+    options = ProxyOptions(listen=f"127.0.0.1:{port}", vpc_endpoint=f"127.0.0.1:{echo}")
+    process = start_nginx(prefix, options, mappings=mappings)
+    try:
+        assert ask(port, "GET", "b.example.com", "/")[0] == 404  # never nginx's own web root
+        status, seen = ask(port, "GET", "b.example.com", "/v2/pets?x=1")
+        assert status == 200 and seen["path"] == "/dev/pets?x=1"
     finally:
         process.terminate()
         process.wait(10)

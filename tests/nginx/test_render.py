@@ -173,3 +173,27 @@ def test_the_renderer_itself_refuses_a_value_that_would_leave_its_directive(doma
         render_servers([forged], ProxyOptions())
     with pytest.raises(RenderError):
         render_full([forged], ProxyOptions())
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--listen", "99999"],
+        ["--listen", "1.2.3:80"],
+        ["--vpc-endpoint", "a..b"],
+        ["--resolver", "not-an-ip"],
+        ["--ssl-cert", "with space.pem", "--ssl-key", "k.pem"],
+        ["--upstream-ca", "a;b.pem"],
+        ["--ssl-cert", "only.pem"],
+    ],
+)
+def test_an_option_nginx_cannot_take_is_a_usage_error(option: list[str]) -> None:
+    result = run_cli(["nginx", "render", str(fixture("sample")), *option])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_an_ipv6_resolver_is_written_as_nginx_reads_it() -> None:
+    result = run_cli(["nginx", "render", str(fixture("sample")), "--resolver", "::1", "--check"])
+    assert result.exit_code == 0, result.stderr
+    assert "resolver [::1] valid=30s;" in result.stdout

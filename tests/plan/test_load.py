@@ -115,7 +115,7 @@ def test_full_example_reads_every_section() -> None:
     assert plan.targets[0].hooks.before_traffic.lambda_ == "api-smoke-test"
     assert plan.targets[0].hooks.before_traffic.timeout == timedelta(minutes=2)
     assert plan.targets[1].hooks.before_traffic.timeout == timedelta(minutes=5)
-    assert plan.nginx.mappings[1].path == "/orders"
+    assert plan.nginx.mappings[1].path == "/orders/"
 
 
 def test_plan_paths_are_relative_to_the_plan_file() -> None:

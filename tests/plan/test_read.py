@@ -113,3 +113,13 @@ def test_unreadable_plan_file_is_one_located_error(tmp_path: Path, make: Any, me
 
     assert result.exit_code == 1
     assert error_lines(result.stderr) == [f"error: {path}:1:1: {message}"]
+
+
+def test_a_named_pipe_nobody_writes_to_reads_as_empty_instead_of_hanging(tmp_path: Path) -> None:
+    fifo = tmp_path / "plan.yaml"
+    os.mkfifo(fifo)
+
+    result = run_cli(["validate", "-f", str(fifo)])
+
+    assert result.exit_code == 1
+    assert f"{fifo}:1:1: the file is empty" in result.stderr
