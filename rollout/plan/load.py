@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import select
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,17 @@ def load_plan(file: Path) -> LoadedPlan:
     return LoadedPlan(validate_source(source), file, source.locations)
 
 
+PIPE_WAIT_SECONDS = 60.0  # how long a named pipe may stay silent before it is given up
+
+
+def _written_to(descriptor: int) -> bool:
+    """Whether a pipe has something to read (or its writer left) within the wait; a pipe
+    nobody has opened for writing yet would otherwise read as empty at once."""
+    waiting = select.poll()
+    waiting.register(descriptor, select.POLLIN)
+    return bool(waiting.poll(PIPE_WAIT_SECONDS * 1000))
+
+
 def read_limited(file: Path, what: str = "plan file") -> str:
     """A YAML file's text, read up to the size limit whatever the file is: /dev/zero, or a
     pipe (`-f /dev/stdin`; a named pipe nobody writes to reads as empty, not forever)."""
@@ -50,8 +63,10 @@ def read_limited(file: Path, what: str = "plan file") -> str:
         # Opening a pipe waits for a writer unless asked not to; reading then waits again.
         descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
         os.set_blocking(descriptor, True)
-        # Read past the limit rather than trust st_size: a pipe or /dev/zero reports 0.
         with os.fdopen(descriptor, "rb") as handle:
+            if stat.S_ISFIFO(os.fstat(descriptor).st_mode) and not _written_to(descriptor):
+                raise fail(f"nobody wrote to this pipe within {PIPE_WAIT_SECONDS:g}s")
+            # Read past the limit rather than trust st_size: a pipe or /dev/zero reports 0.
             content = handle.read(MAX_PLAN_BYTES + 1)
         if len(content) > MAX_PLAN_BYTES:
             raise fail(f"the file is larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB")
