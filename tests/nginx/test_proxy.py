@@ -35,8 +35,9 @@ def free_port() -> int:
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = datetime.datetime.now(datetime.timezone.utc)
     certificate = (
         x509.CertificateBuilder()
@@ -46,6 +47,8 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
         .serial_number(1)
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert, key_file = folder / "echo.pem", folder / "echo.key"
@@ -218,3 +221,22 @@ def test_a_domain_mapped_only_under_a_prefix_answers_404_elsewhere(
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_with_an_upstream_ca_only_an_endpoint_it_vouches_for_is_reached(
+    echo: int, tmp_path: Path
+) -> None:
+    stranger, _key = self_signed(tmp_path / "other")  # a CA that never signed the echo server
+    for bundle, expected in ((tmp_path / "echo.pem", 200), (stranger, 502)):
+        port = free_port()
+        prefix = tmp_path / f"nginx-{expected}"
+        prefix.mkdir()
+        options = ProxyOptions(
+            listen=f"127.0.0.1:{port}", vpc_endpoint=f"localhost:{echo}", upstream_ca=bundle
+        )
+        process = start_nginx(prefix, options)
+        try:
+            assert ask(port, "GET", "api2.private.example2.com", "/pets")[0] == expected
+        finally:
+            process.terminate()
+            process.wait(10)
