@@ -391,16 +391,31 @@ def apply(acting: ActingOptions, yes: bool, discard_record: bool) -> ExitCode:
 
 
 def _event_sink(output: str) -> Any:
-    from rollout.reporters.output import GuardedOutput, guarded_sink
+    import os
+
+    from rollout.reporters.output import GuardedOutput, fan_out, guarded_sink
 
     write = GuardedOutput()
     if output == "json":
         from rollout.reporters.event_json import JsonLinesReporter
 
-        return guarded_sink(JsonLinesReporter(write))
-    from rollout.reporters.event_lines import LineReporter
+        main_sink = guarded_sink(JsonLinesReporter(write))
+    else:
+        from rollout.reporters.event_lines import LineReporter
 
-    return guarded_sink(LineReporter(write))
+        main_sink = guarded_sink(LineReporter(write))
+    from rollout.reporters.github import GitHubReporter, in_github_actions
+
+    if not in_github_actions(os.environ):
+        return main_sink
+    summary, outputs = os.environ.get("GITHUB_STEP_SUMMARY"), os.environ.get("GITHUB_OUTPUT")
+    github = GitHubReporter(
+        None if output == "json" else write,  # workflow commands would break a JSON stream
+        Path(summary) if summary else None,
+        Path(outputs) if outputs else None,
+    )
+    # GitHub's first: a sensitive value is masked before any line could show it.
+    return fan_out([guarded_sink(github), main_sink])
 
 
 def _render_error(lines: list[str], code: ExitCode) -> None:

@@ -59,6 +59,12 @@ def hide(value: str) -> bool:
     return True
 
 
+def hidden_values() -> list[str]:
+    """Every value given to `hide` so far (for CI systems that mask values themselves)."""
+    with _SECRETS_LOCK:
+        return sorted(_SECRETS)
+
+
 def mask_secrets(text: str) -> str:
     """`text` with every value given to `hide` masked (longest first, so none shows in part)."""
     with _SECRETS_LOCK:

@@ -72,3 +72,13 @@ def guarded_sink(reporter: ev.EventSink) -> ev.EventSink:
                 warn(f"warning: a reporter failed ({type(exc).__name__}: {exc}); it is skipped")
 
     return emit
+
+
+def fan_out(sinks: list[ev.EventSink]) -> ev.EventSink:
+    """One sink that hands every event to each of `sinks`, in order."""
+
+    def emit(event: ev.Event) -> None:
+        for sink in sinks:
+            sink(event)
+
+    return emit
