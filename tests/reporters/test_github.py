@@ -27,6 +27,17 @@ def github(monkeypatch: pytest.MonkeyPatch, folder: Path) -> tuple[Path, Path]:
     return summary, outputs
 
 
+def released_on_github(
+    endpoint: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path, Path]:
+    """A function, its alarm and an all-at-once plan, run as a GitHub Actions step would."""
+    world = World(endpoint)
+    world.function("api")
+    world.alarm("api-errors")
+    summary, outputs = github(monkeypatch, folder)
+    return lambda_plan(folder, "AllAtOnce"), summary, outputs
+
+
 def outputs_of(text: str) -> dict[str, str]:
     """`$GITHUB_OUTPUT` read as GitHub reads it, delimiters included."""
     found, lines = {}, iter(text.splitlines())
@@ -48,11 +59,7 @@ def outputs_of(text: str) -> dict[str, str]:
 def test_a_released_region_is_grouped_summarised_and_its_version_output(
     aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = World(aws_endpoint)
-    world.function("api")
-    world.alarm("api-errors")
-    summary, outputs = github(monkeypatch, tmp_path)
-    plan = lambda_plan(tmp_path, "AllAtOnce")
+    plan, summary, outputs = released_on_github(aws_endpoint, tmp_path, monkeypatch)
 
     result = run_cli(["apply", "--yes", "-f", str(plan), "--endpoint-url", aws_endpoint])
 
@@ -74,10 +81,7 @@ def test_a_released_region_is_grouped_summarised_and_its_version_output(
 def test_a_rolled_back_region_is_an_error_annotation_with_its_reason(
     aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = World(aws_endpoint)
-    world.function("api")
-    github(monkeypatch, tmp_path)
-    plan = lambda_plan(tmp_path, "AllAtOnce")
+    plan, _summary, _outputs = released_on_github(aws_endpoint, tmp_path, monkeypatch)
     # A smoke test that fails once traffic moved: rolled back, and GitHub is told why.
     hook = "    hooks:\n      after_traffic: {command: 'echo smoke failed: 50%, then 0; exit 1'}\n"
     plan.write_text(plan.read_text().replace("    alarms: [api-errors]\n", hook))
@@ -94,11 +98,7 @@ def test_a_rolled_back_region_is_an_error_annotation_with_its_reason(
 def test_with_output_json_the_stream_stays_json_and_the_files_are_still_written(
     aws_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = World(aws_endpoint)
-    world.function("api")
-    world.alarm("api-errors")
-    summary, _outputs = github(monkeypatch, tmp_path)
-    plan = lambda_plan(tmp_path, "AllAtOnce")
+    plan, summary, _outputs = released_on_github(aws_endpoint, tmp_path, monkeypatch)
 
     result = run_cli(
         ["apply", "--yes", "--output", "json", "-f", str(plan), "--endpoint-url", aws_endpoint]
