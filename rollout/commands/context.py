@@ -4,13 +4,11 @@ clock, and the typed results the CLI renders as text or JSON."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from rollout.engine import events as ev
 from rollout.engine.ports import Clock
-from rollout.engine.waves import RolloutResult, stamped_sink
-from rollout.exitcodes import ExitCode
+from rollout.engine.waves import stamped_sink
 from rollout.pipeline.build import Builder
 from rollout.pipeline.selection import Selection
 from rollout.plan.load import LoadedPlan
@@ -60,23 +58,3 @@ class CommandContext:
     def stamped(self, sink: ev.EventSink) -> ev.EventSink:
         """`sink`, fed from any thread, with each event stamped with the time."""
         return stamped_sink(sink, self.clock)
-
-
-@dataclass(frozen=True)
-class CommandResult:
-    """What a command tells its user: lines for people, facts for scripts, and the exit code."""
-
-    exit_code: ExitCode
-    lines: tuple[str, ...] = ()
-    facts: dict[str, Any] = field(default_factory=dict)
-    rollout: RolloutResult | None = None  # set when the command ran a rollout (events said it)
-
-
-def ran(result: RolloutResult) -> CommandResult:
-    """The result of a command that ran a rollout: its events already told everything."""
-    return CommandResult(result.exit_code, rollout=result)
-
-
-def said(exit_code: ExitCode, *lines: str, **facts: Any) -> CommandResult:
-    """A result that is a few lines (and the same as facts for scripts)."""
-    return CommandResult(exit_code, lines, facts)

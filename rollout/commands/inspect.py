@@ -9,7 +9,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from rollout.commands.context import CommandContext, CommandResult
+from rollout.commands.context import CommandContext
+from rollout.commands.result import CommandResult
 from rollout.engine.inspection import RegionInspection
 from rollout.engine.ports import TargetError
 from rollout.exitcodes import ExitCode

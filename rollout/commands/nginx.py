@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rollout.commands.context import CommandResult, said
+from rollout.commands.result import CommandResult, said
 from rollout.exitcodes import ExitCode
 from rollout.files import write_if_changed
 from rollout.nginx.check import NginxMissingError, check_config

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from rollout.clock import SystemClock
-from rollout.commands.context import CommandContext, CommandResult, ran, said
+from rollout.commands.context import CommandContext
 from rollout.commands.inspect import LivePlan, read_live_plan
+from rollout.commands.result import CommandResult, ran, said
 from rollout.commands.rollback import rollback
 from rollout.engine import events as ev
 from rollout.engine.ports import TargetStatus

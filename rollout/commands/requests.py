@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rollout.commands.context import CommandContext, CommandResult, said
+from rollout.commands.context import CommandContext
+from rollout.commands.result import CommandResult, said
 from rollout.exitcodes import ExitCode
 from rollout.state.model import LockHolder, RolloutRecord
 from rollout.state.session import promotion_key

@@ -11,12 +11,8 @@ import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from rollout.commands.context import (
-    CommandContext,
-    CommandResult,
-    ran,
-    said,
-)
+from rollout.commands.context import CommandContext
+from rollout.commands.result import CommandResult, ran, said
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.ports import TargetError
