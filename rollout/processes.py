@@ -107,13 +107,11 @@ def stop_all() -> None:
     with _RUNNING_LOCK:
         running = list(_RUNNING.values())
     for process, stop in running:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, stop.signal)
+        _signal_group(process, stop.signal)
     for process, stop in running:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=stop.grace_seconds)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+        _signal_group(process, signal.SIGKILL)
 
 
 def _clear_leftovers(process: subprocess.Popen[str], readers: list[threading.Thread]) -> None:
@@ -122,8 +120,7 @@ def _clear_leftovers(process: subprocess.Popen[str], readers: list[threading.Thr
     for reader in readers:
         reader.join(timeout=max(0.0, deadline - time.monotonic()))
     if any(reader.is_alive() for reader in readers):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+        _signal_group(process, signal.SIGKILL)
         for reader in readers:
             reader.join(timeout=_LEFTOVER_SECONDS)
 
@@ -170,14 +167,18 @@ def _stop_group(
     The group has its grace until every member let go of the output pipe, not only the
     child: a shell may die at once while the program it started still cleans up.
     """
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, stop.signal)
+    _signal_group(process, stop.signal)
     deadline = time.monotonic() + stop.grace_seconds
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=stop.grace_seconds)
     for reader in readers:
         reader.join(timeout=max(0.0, deadline - time.monotonic()))
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    _signal_group(process, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=stop.grace_seconds)
+
+
+def _signal_group(process: subprocess.Popen[str], number: int) -> None:
+    """Signal the child's whole group (its own session); gone already is fine."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, number)

@@ -21,7 +21,7 @@ from rollout.plan.source import SourceDocument, parse_source
 # What API Gateway routes (its ANY): a mapping's VERBS are checked against these.
 HTTP_VERBS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 _TOP_KEYS = ("APIS", "ROUTE53_PUBLIC_DOMAIN")
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+HOST_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _API_URL = re.compile(
     r"^https://(?P<api_id>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.execute-api\."
     r"(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)\.amazonaws\.com"
@@ -218,7 +218,7 @@ def _domain(
     problem = None
     if not host or len(host) > 253:
         problem = "a host name has 1 to 253 characters"
-    elif not all(_LABEL.fullmatch(label) for label in labels):
+    elif not all(HOST_LABEL.fullmatch(label) for label in labels):
         problem = (
             "a host name is letters, digits and hyphens in dot-separated labels (RFC 1123: "
             "no '_', spaces, quotes or ';')"

@@ -6,9 +6,9 @@ import ipaddress
 import re
 from pathlib import Path
 
+from rollout.nginx.mapping import HOST_LABEL
 from rollout.nginx.render import ProxyOptions
 
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._/~+@=,-]+")
 _HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?$")
 _LISTEN = re.compile(r"^(?:(?P<addr>[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?P<port>\d{1,5})$")
@@ -55,7 +55,7 @@ def _endpoint(value: str) -> str:
     labels = found["host"].lower().split(".") if found else []
     if (
         found is None
-        or not all(_LABEL.fullmatch(label) for label in labels)
+        or not all(HOST_LABEL.fullmatch(label) for label in labels)
         or (found["port"] and not _port(found["port"]))
     ):
         raise NginxUsageError(f"--vpc-endpoint {value!r}: expected HOST or HOST:PORT")

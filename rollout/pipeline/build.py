@@ -63,14 +63,12 @@ class Builder:
     _terraform_checked: bool = False
 
     def check_terraform(self) -> None:
-        """The plan's terraform binary runs and is recent enough; asked once per command."""
+        """The plan's terraform binary runs and is recent enough; asked once per command (each
+        region checks its own `dir`, which may use `{region}`)."""
         section = self.plan.terraform
         if section is None or self._terraform_checked:
             return
         binary_version(section.binary)
-        folder = self.loaded.base_dir / section.dir
-        if "{" not in section.dir and not folder.is_dir():
-            raise TerraformError(f"{self.loaded.file}: terraform.dir: {folder} is not a folder")
         self._terraform_checked = True
 
     @property
@@ -158,7 +156,9 @@ class RegionBuild:
         base = self.base_dir.resolve()
         folder = base / scope.render(section.dir, "terraform.dir")
         if not folder.is_dir():
-            raise TerraformError(f"terraform.dir: {folder} is not a folder")
+            raise TerraformError(
+                f"{self.builder.loaded.file}: terraform.dir: {folder} is not a folder"
+            )
         settings = TerraformSettings(
             binary=section.binary,
             dir=folder,

@@ -97,10 +97,10 @@ class NginxStage:
             return NginxPreview(self.region, "", problems=(f"{self.region} nginx: {exc}",))
         except (ValueError, OSError, PlanInvalidError) as exc:
             return NginxPreview(self.region, "", problems=(f"{self.region} nginx: {exc}",))
-        before = _read(job.output)
+        before = _bytes(job.output)
         diff = tuple(
             difflib.unified_diff(
-                (before or "").splitlines(),
+                (before or b"").decode("utf-8", "replace").splitlines(),
                 text.splitlines(),
                 fromfile=str(job.output) if before is not None else "/dev/null",
                 tofile=str(job.output),
@@ -205,13 +205,6 @@ class NginxStage:
 
 class _CheckFailed(Exception):
     """`nginx -t` refused the configuration."""
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return None
 
 
 def _bytes(path: Path) -> bytes | None:

@@ -72,11 +72,7 @@ class RegionScope:
         except UnresolvedPlaceholderError as exc:
             name = str(exc.args[0])
             if name.startswith("tf.") and not self.outputs_pending:
-                outputs = sorted(k[3:] for k in self.values if k.startswith("tf."))
-                problem = (
-                    f"{where}: terraform has no output {name[3:]!r} in {self.region} "
-                    f"(its outputs: {', '.join(outputs) or 'none'})"
-                )
+                problem = self._no_output(name, where)
             else:
                 known = ", ".join("{" + k + "}" for k in sorted(self.values))
                 problem = f"{where}: {{{name}}} has no value in {self.region} (known here: {known})"
@@ -88,13 +84,18 @@ class RegionScope:
         output is found before traffic moves, not once the hook runs."""
         for placeholder in find_placeholders(text):
             if placeholder.name.startswith("tf.") and placeholder.name not in self.values:
-                outputs = sorted(k[3:] for k in self.values if k.startswith("tf."))
                 raise UnfilledPlaceholderError(
-                    f"{where}: terraform has no output {placeholder.name[3:]!r} in "
-                    f"{self.region} (its outputs: {', '.join(outputs) or 'none'})",
+                    self._no_output(placeholder.name, where),
                     placeholder.name,
                     self.outputs_pending,
                 )
+
+    def _no_output(self, name: str, where: str) -> str:
+        outputs = sorted(k[3:] for k in self.values if k.startswith("tf."))
+        return (
+            f"{where}: terraform has no output {name[3:]!r} in {self.region} "
+            f"(its outputs: {', '.join(outputs) or 'none'})"
+        )
 
     def preview(self, text: str) -> str:
         """`text` for a person to read before the values exist: unknown placeholders stay."""
