@@ -6,10 +6,11 @@ Heavy modules (pydantic, rich, boto3) are imported inside the commands so that
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,6 +60,15 @@ def output_option(function: F) -> F:
         default="text",
         show_default=True,
         help="Output format.",
+    )(function)
+
+
+def events_file_option(function: F) -> F:
+    """`--events-file FILE`: the JSON event stream in a file, next to the view on the terminal."""
+    return click.option(
+        "--events-file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Also write every event as JSON lines to this file.",
     )(function)
 
 
@@ -177,8 +187,9 @@ def _usage_errors() -> tuple[type[Exception], ...]:
     from rollout.commands.requests import UnknownTargetError
     from rollout.nginx.options import NginxUsageError
     from rollout.pipeline.selection import FilterError
+    from rollout.reporters.setup import ReportFileError
 
-    return (UnknownTargetError, TargetFilterError, FilterError, NginxUsageError)
+    return (UnknownTargetError, TargetFilterError, FilterError, NginxUsageError, ReportFileError)
 
 
 def explain_error(exc: Exception) -> tuple[list[str], ExitCode] | None:
@@ -357,8 +368,11 @@ def _say(line: str) -> None:
     is_flag=True,
     help="Start anew over an unfinished rollout's record (kept in the history).",
 )
+@events_file_option
 @handle_errors
-def apply(acting: ActingOptions, yes: bool, discard_record: bool) -> ExitCode:
+def apply(
+    acting: ActingOptions, yes: bool, discard_record: bool, events_file: Path | None
+) -> ExitCode:
     """Publish new versions and shift traffic per the plan."""
     from rollout.commands.release import apply as apply_release
 
@@ -379,43 +393,28 @@ def apply(acting: ActingOptions, yes: bool, discard_record: bool) -> ExitCode:
             click.echo(render_live_text(live), nl=False)
             return click.confirm("Apply this plan?", default=False)
 
-    result = apply_release(
-        _context(acting, loaded),
-        _event_sink(acting.output),
-        say=_say,
-        confirm=confirm,
-        discard_record=discard_record,
-        on_start=_watch_signals(acting),
-    )
+    with _event_sink(acting.output, events_file) as sink:
+        result = apply_release(
+            _context(acting, loaded),
+            sink,
+            say=_say,
+            confirm=confirm,
+            discard_record=discard_record,
+            on_start=_watch_signals(acting),
+        )
     return _render(result, acting.output)
 
 
-def _event_sink(output: str) -> Any:
-    import os
+@contextlib.contextmanager
+def _event_sink(output: str, events_file: Path | None = None) -> Iterator[Any]:
+    """Every reporter the run writes to; closed (summaries, files) whatever the outcome."""
+    from rollout.reporters.setup import ReportOptions, open_reporters
 
-    from rollout.reporters.output import GuardedOutput, fan_out, guarded_sink
-
-    write = GuardedOutput()
-    if output == "json":
-        from rollout.reporters.event_json import JsonLinesReporter
-
-        main_sink = guarded_sink(JsonLinesReporter(write))
-    else:
-        from rollout.reporters.event_lines import LineReporter
-
-        main_sink = guarded_sink(LineReporter(write))
-    from rollout.reporters.github import GitHubReporter, in_github_actions
-
-    if not in_github_actions(os.environ):
-        return main_sink
-    summary, outputs = os.environ.get("GITHUB_STEP_SUMMARY"), os.environ.get("GITHUB_OUTPUT")
-    github = GitHubReporter(
-        None if output == "json" else write,  # workflow commands would break a JSON stream
-        Path(summary) if summary else None,
-        Path(outputs) if outputs else None,
-    )
-    # GitHub's first: a sensitive value is masked before any line could show it.
-    return fan_out([guarded_sink(github), main_sink])
+    reporters = open_reporters(ReportOptions(output, events_file), os.environ)
+    try:
+        yield reporters
+    finally:
+        reporters.close()
 
 
 def _render_error(lines: list[str], code: ExitCode) -> None:
@@ -481,35 +480,32 @@ def status(acting: ActingOptions) -> ExitCode:
 
 @main.command()
 @acting_options
+@events_file_option
 @handle_errors
-def rollback(acting: ActingOptions) -> ExitCode:
+def rollback(acting: ActingOptions, events_file: Path | None) -> ExitCode:
     """Restore the routing recorded before the rollout (exit 0 when all of it is back)."""
     from rollout.commands.rollback import rollback as roll_back
 
-    result = roll_back(
-        _recorded_context(acting),
-        _event_sink(acting.output),
-        say=_say,
-        on_start=_watch_signals(acting),
-    )
+    with _event_sink(acting.output, events_file) as sink:
+        result = roll_back(
+            _recorded_context(acting), sink, say=_say, on_start=_watch_signals(acting)
+        )
     return _render(result, acting.output)
 
 
 @main.command()
 @acting_options
 @click.option("--force", is_flag=True, help="Carry on even though the plan changed since.")
+@events_file_option
 @handle_errors
-def resume(acting: ActingOptions, force: bool) -> ExitCode:
+def resume(acting: ActingOptions, force: bool, events_file: Path | None) -> ExitCode:
     """Continue a rollout whose process died, from its last recorded step."""
     from rollout.commands.release import resume as resume_release
 
-    result = resume_release(
-        _context(acting),
-        _event_sink(acting.output),
-        say=_say,
-        force=force,
-        on_start=_watch_signals(acting),
-    )
+    with _event_sink(acting.output, events_file) as sink:
+        result = resume_release(
+            _context(acting), sink, say=_say, force=force, on_start=_watch_signals(acting)
+        )
     return _render(result, acting.output)
 
 
@@ -575,7 +571,8 @@ def demo() -> ExitCode:
     from rollout.sandbox import SandboxMissingError
 
     try:
-        result = run_demo(_event_sink("text"), lambda line: click.echo(f"== {line}"))
+        with _event_sink("text") as sink:
+            result = run_demo(sink, lambda line: click.echo(f"== {line}"))
     except SandboxMissingError as exc:
         click.echo(f"error: {exc}", err=True)
         return ExitCode.ERROR

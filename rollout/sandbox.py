@@ -120,9 +120,9 @@ class SandboxWorld:
         )
         self.set_alarm(name, state)
 
-    def set_alarm(self, name: str, state: str) -> None:
-        """Put an alarm in `state` (OK, ALARM, INSUFFICIENT_DATA)."""
-        self.cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason="sandbox")
+    def set_alarm(self, name: str, state: str, reason: str = "sandbox") -> None:
+        """Put an alarm in `state` (OK, ALARM, INSUFFICIENT_DATA), saying `reason`."""
+        self.cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
 
     def lambda_routing(self, function: str, alias: str = "live") -> tuple[str, dict[str, Decimal]]:
         """(FunctionVersion, {version: percent}) as Lambda reports the alias now."""

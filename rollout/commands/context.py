@@ -55,6 +55,6 @@ class CommandContext:
         for region in regions:
             builder.region(region).caller().identity()
 
-    def stamped(self, sink: ev.EventSink) -> ev.EventSink:
-        """`sink`, fed from any thread, with each event stamped with the time."""
-        return stamped_sink(sink, self.clock)
+    def stamped(self, sink: ev.EventSink, rollout_id: str) -> ev.EventSink:
+        """`sink`, fed from any thread, with each event stamped with the time and rollout."""
+        return stamped_sink(sink, self.clock, rollout_id)

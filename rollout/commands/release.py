@@ -77,7 +77,12 @@ def apply(
         return None
 
     return _release_locked(
-        builder, session, context.stamped(sink), say=say, on_start=on_start, ready=ready
+        builder,
+        session,
+        context.stamped(sink, session.record.id),
+        say=say,
+        on_start=on_start,
+        ready=ready,
     )
 
 
@@ -175,7 +180,7 @@ def resume(
     builder = Builder(context.loaded, planned, context.clock, context.endpoint_url)
     context.check_credentials(builder, [r for w in planned.waves(builder.plan) for r in w])
     session = RolloutSession(store, record, context.clock)
-    emit = context.stamped(sink)
+    emit = context.stamped(sink, record.id)
     return _release_locked(builder, session, emit, say=say, on_start=on_start)
 
 

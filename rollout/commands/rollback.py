@@ -61,7 +61,7 @@ def rollback(
     regions = [region for region in record.regions if context.selection.has_region(region)]
     builder = context.builder()
     context.check_credentials(builder, regions)
-    emit = context.stamped(sink)
+    emit = context.stamped(sink, record.id)
     session = RolloutSession(store, record, context.clock)
     session.take_lock(say)
     try:

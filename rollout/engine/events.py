@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import ClassVar
 
+from rollout.engine.routing import AliasRouting, version_number
+
 
 def _epoch() -> datetime:
     return datetime.fromtimestamp(0, timezone.utc)
@@ -24,6 +26,20 @@ class Event:
     region: str | None = None
     target: str | None = None
     at: datetime = field(default_factory=_epoch)
+    rollout_id: str | None = None  # stamped with `at`, so a script can join lines across runs
+
+
+@dataclass(frozen=True)
+class Share:
+    """One version's share of an alias's traffic, as scripts read it: `{version: 7, weight: 90}`."""
+
+    version: int
+    weight: float
+
+
+def shares(routing: AliasRouting) -> tuple[Share, ...]:
+    """An alias's routing as scripts read it, the alias's own version first."""
+    return tuple(Share(version_number(v), float(w)) for v, w in routing.parts())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,7 +63,7 @@ class AlarmsChecked(Event):
 @dataclass(frozen=True, kw_only=True)
 class VersionPublished(Event):
     kind: ClassVar[str] = "version_published"
-    version: str
+    version: int  # the number, for Lambda and Step Functions alike; the ARN is in `arn`
     arn: str
     summary: str
 
@@ -61,7 +77,7 @@ class NothingToPublish(Event):
 @dataclass(frozen=True, kw_only=True)
 class AliasCreated(Event):
     kind: ClassVar[str] = "alias_created"
-    version: str
+    version: int
     arn: str
 
 
@@ -69,13 +85,16 @@ class AliasCreated(Event):
 class WeightShifted(Event):
     kind: ClassVar[str] = "weight_shifted"
     weight: float
-    routing: str
+    routing: tuple[Share, ...]
+    step: int  # this shift's number among the target's shifts, from 1
+    steps: int
 
 
 @dataclass(frozen=True, kw_only=True)
 class BakeStarted(Event):
     kind: ClassVar[str] = "bake_started"
     seconds: float
+    final: bool  # the bake after the last shift, rather than the wait before the next one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +108,13 @@ class AlarmChanged(Event):
     alarm: str
     previous: str | None
     state: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HookStarted(Event):
+    kind: ClassVar[str] = "hook_started"
+    phase: str
+    hook: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,7 +142,7 @@ class RollbackStarted(Event):
 @dataclass(frozen=True, kw_only=True)
 class AliasRestored(Event):
     kind: ClassVar[str] = "alias_restored"
-    routing: str
+    routing: tuple[Share, ...]
 
 
 @dataclass(frozen=True, kw_only=True)

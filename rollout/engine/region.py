@@ -36,7 +36,7 @@ from rollout.engine.progress import (
     read_checked,
 )
 from rollout.engine.rollback import Rollback, error_text
-from rollout.engine.routing import AliasRouting, AliasState
+from rollout.engine.routing import AliasRouting, AliasState, version_number
 from strategies import Bake, Pause, Shift, Step, Validate
 
 __all__ = ["RegionRollout", "TargetRun"]
@@ -328,7 +328,7 @@ class RegionRollout:
             ev.VersionPublished(
                 region=self.region,
                 target=target.name,
-                version=new.version,
+                version=version_number(new.version),
                 arn=new.arn,
                 summary=release.summary,
             )
@@ -381,7 +381,10 @@ class RegionRollout:
         self._created.append(target.name)
         self.emit(
             ev.AliasCreated(
-                region=self.region, target=target.name, version=new.version, arn=created.arn
+                region=self.region,
+                target=target.name,
+                version=version_number(new.version),
+                arn=created.arn,
             )
         )
 
@@ -478,7 +481,10 @@ class RegionRollout:
             item.bake_until = now + step.duration.total_seconds()
             self.emit(
                 ev.BakeStarted(
-                    region=self.region, target=item.run.name, seconds=step.duration.total_seconds()
+                    region=self.region,
+                    target=item.run.name,
+                    seconds=step.duration.total_seconds(),
+                    final=item.index > last_shift_index(item.run.steps),
                 )
             )
         if now < item.bake_until:
@@ -511,7 +517,9 @@ class RegionRollout:
                 region=self.region,
                 target=item.run.name,
                 weight=float(weight),
-                routing=routing.describe(),
+                routing=ev.shares(routing),
+                step=_shift_number(item.run.steps, item.index),
+                steps=sum(isinstance(s, Shift) for s in item.run.steps),
             )
         )
 
@@ -528,6 +536,11 @@ class RegionRollout:
             old_version=item.old,
             values=dict(self._known),
         )
+        self.emit(
+            ev.HookStarted(
+                region=self.region, target=item.run.name, phase=phase, hook=hook.describe()
+            )
+        )
         outcome = self.hooks.run(hook, context)
         self.emit(
             ev.HookFinished(
@@ -543,6 +556,11 @@ class RegionRollout:
             raise _Stop(
                 Outcome.ROLLED_BACK, f"{item.run.name}: {phase} hook failed: {outcome.detail}"
             )
+
+
+def _shift_number(steps: Sequence[Step], index: int) -> int:
+    """`2` for the second shift of a target's steps: what a person counts, not an index."""
+    return sum(isinstance(step, Shift) for step in steps[: index + 1])
 
 
 def _reusable(snapshot: TargetSnapshot | None) -> bool:

@@ -79,7 +79,7 @@ class Rollback:
                 ev.AliasRestored(
                     region=self.region,
                     target=item.run.name,
-                    routing=item.initial.routing.describe(),
+                    routing=ev.shares(item.initial.routing),
                 )
             )
         else:

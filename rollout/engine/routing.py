@@ -54,14 +54,22 @@ class AliasRouting:
         """Whether both send the same share of traffic to the same versions, however written."""
         return other is not None and self.shares() == other.shares()
 
+    def parts(self) -> list[tuple[str, Decimal]]:
+        """Each version with its percentage, the alias's own version first, as AWS lists them."""
+        return [(self.version, self.weight_of(self.version)), *self.additional]
+
     def describe(self) -> str:
         """`7: 90%, 8: 10%`."""
-        parts = [(self.version, self.weight_of(self.version)), *self.additional]
-        return ", ".join(f"{_short(v)}: {_percent(w)}" for v, w in parts)
+        return ", ".join(f"{_short(v)}: {_percent(w)}" for v, w in self.parts())
 
 
 def _short(version: str) -> str:
     return version.rsplit(":", 1)[-1]
+
+
+def version_number(version: str) -> int:
+    """7 for Lambda's "7" and for a Step Functions version ARN ending in ":7"."""
+    return int(_short(version))
 
 
 def _percent(weight: Decimal) -> str:

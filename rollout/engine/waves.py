@@ -48,13 +48,13 @@ def count_outcomes(results: Sequence[RegionResult]) -> str:
     return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
 
 
-def stamped_sink(sink: ev.EventSink, clock: Clock) -> ev.EventSink:
-    """A thread-safe sink that stamps each event with the wall-clock time."""
+def stamped_sink(sink: ev.EventSink, clock: Clock, rollout_id: str | None = None) -> ev.EventSink:
+    """A thread-safe sink that stamps each event with the wall-clock time and the rollout."""
     lock = threading.Lock()
 
     def emit(event: ev.Event) -> None:
         with lock:
-            sink(replace(event, at=clock.now()))
+            sink(replace(event, at=clock.now(), rollout_id=rollout_id))
 
     return emit
 

@@ -18,19 +18,22 @@ def describe_event(event: ev.Event) -> str:  # noqa: PLR0912 (one case per event
         case ev.AlarmsChecked(states=states):
             return "alarms: " + ", ".join(f"{name} {state}" for name, state in states)
         case ev.VersionPublished(version=version, summary=summary):
-            return f"published version {_short(version)} ({summary})"
+            return f"published version {version} ({summary})"
         case ev.NothingToPublish(summary=summary):
             return f"nothing to publish: {summary}"
         case ev.AliasCreated(arn=arn, version=version):
-            return f"created alias {arn} at version {_short(version)}"
-        case ev.WeightShifted(weight=weight, routing=routing):
-            return f"shifted to {weight:g}% ({routing})"
-        case ev.BakeStarted(seconds=seconds):
-            return f"watching alarms for {seconds:g}s"
+            return f"created alias {arn} at version {version}"
+        case ev.WeightShifted(weight=weight, routing=routing, step=step, steps=steps):
+            return f"step {step}/{steps}: shifted to {weight:g}% ({describe_routing(routing)})"
+        case ev.BakeStarted(seconds=seconds, final=final):
+            then = "before finishing" if final else "before the next step"
+            return f"watching alarms for {seconds:g}s {then}"
         case ev.PauseStarted():
             return "paused: waiting for `rollout promote`"
         case ev.AlarmChanged(alarm=alarm, previous=previous, state=state):
             return f"alarm {alarm}: {previous or 'unknown'} -> {state}"
+        case ev.HookStarted(phase=phase, hook=hook):
+            return f"{phase} hook {hook} running"
         case ev.HookFinished(phase=phase, hook=hook, passed=passed, detail=detail):
             return f"{phase} hook {hook} {'passed' if passed else 'FAILED'}: {detail}"
         case ev.DriftDetected(expected=expected, found=found):
@@ -38,7 +41,7 @@ def describe_event(event: ev.Event) -> str:  # noqa: PLR0912 (one case per event
         case ev.RollbackStarted(reason=reason):
             return f"rolling back: {reason}"
         case ev.AliasRestored(routing=routing):
-            return f"restored alias to {routing}"
+            return f"restored alias to {describe_routing(routing)}"
         case ev.RollbackFailed(error=error):
             return f"ROLLBACK FAILED: {error}"
         case ev.TerraformPlanned(add=add, change=change, destroy=destroy, resources=resources):
@@ -70,8 +73,9 @@ def describe_event(event: ev.Event) -> str:  # noqa: PLR0912 (one case per event
     return event.kind.replace("_", " ")
 
 
-def _short(version: str) -> str:
-    return version.rsplit(":", 1)[-1]
+def describe_routing(routing: tuple[ev.Share, ...]) -> str:
+    """`7: 90%, 8: 10%`."""
+    return ", ".join(f"{share.version}: {share.weight:g}%" for share in routing)
 
 
 def format_line(event: ev.Event) -> str:

@@ -46,7 +46,7 @@ class GitHubReporter:
     _open_group: str | None = None
     _running: set[str] = field(default_factory=set)
     _masked: set[str] = field(default_factory=set)
-    _published: list[tuple[str, str, str, str]] = field(default_factory=list)
+    _published: list[tuple[str, str, int, str]] = field(default_factory=list)
     _regions: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __call__(self, event: ev.Event) -> None:
@@ -120,7 +120,7 @@ class GitHubReporter:
         if self._published:
             lines += ["", "| region | target | version | ARN |", "| --- | --- | --- | --- |"]
             lines += [
-                f"| {region} | {target} | {version.rsplit(':', 1)[-1]} | `{arn}` |"
+                f"| {region} | {target} | {version} | `{arn}` |"
                 for region, target, version, arn in self._published
             ]
         _append(self.summary_file, "\n".join(lines) + "\n\n")
@@ -129,8 +129,7 @@ class GitHubReporter:
         if self.output_file is None:
             return
         versions = "\n".join(
-            f"{region} {target} {version.rsplit(':', 1)[-1]}"
-            for region, target, version, _ in self._published
+            f"{region} {target} {version}" for region, target, version, _ in self._published
         )
         arns = "\n".join(arn for *_, arn in self._published)
         text = f"outcome={outcome}\nexit_code={code}\n"

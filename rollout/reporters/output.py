@@ -12,7 +12,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from rollout.engine import events as ev
 from rollout.redact import mask_secrets
@@ -59,26 +59,54 @@ def warn(text: str) -> None:
         stream.flush()
 
 
-def guarded_sink(reporter: ev.EventSink) -> ev.EventSink:
-    """A sink that never raises: a reporter's failure must not stop the rollout it reports."""
-    failed: list[str] = []
+class Reporter(Protocol):
+    """A consumer of the event stream; `close` ends its output (a table, a file)."""
 
-    def emit(event: ev.Event) -> None:
+    def __call__(self, event: ev.Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class GuardedReporter:
+    """A reporter that never raises: its failure must not stop the rollout it reports."""
+
+    def __init__(self, reporter: ev.EventSink) -> None:
+        self._reporter = reporter
+        self._failed = False
+
+    def __call__(self, event: ev.Event) -> None:
+        self._guard(self._reporter, event)
+
+    def close(self) -> None:
+        close = getattr(self._reporter, "close", None)
+        if close is not None:
+            self._guard(lambda _event: close(), None)
+
+    def _guard(self, call: Callable[[Any], None], argument: Any) -> None:
+        if self._failed:
+            return
         try:
-            reporter(event)
+            call(argument)
         except Exception as exc:
-            if not failed:
-                failed.append(str(exc))
-                warn(f"warning: a reporter failed ({type(exc).__name__}: {exc}); it is skipped")
-
-    return emit
+            self._failed = True
+            warn(f"warning: a reporter failed ({type(exc).__name__}: {exc}); it is skipped")
 
 
-def fan_out(sinks: list[ev.EventSink]) -> ev.EventSink:
-    """One sink that hands every event to each of `sinks`, in order."""
+def guarded_sink(reporter: ev.EventSink) -> GuardedReporter:
+    """`reporter`, made safe to call from the engine."""
+    return GuardedReporter(reporter)
 
-    def emit(event: ev.Event) -> None:
-        for sink in sinks:
-            sink(event)
 
-    return emit
+class FanOut:
+    """One sink that hands every event to each reporter in order, and closes them all."""
+
+    def __init__(self, reporters: list[Reporter]) -> None:
+        self.reporters = reporters
+
+    def __call__(self, event: ev.Event) -> None:
+        for reporter in self.reporters:
+            reporter(event)
+
+    def close(self) -> None:
+        for reporter in self.reporters:
+            reporter.close()
