@@ -387,10 +387,8 @@ def apply(
             return ExitCode.ERROR
 
         def confirm(live: Any) -> bool:
-            from rollout.reporters.plan_text import render_live_text
-
-            _print_preview(preview, output="text", no_color=acting.no_color, mode="offline")
-            click.echo(render_live_text(live), nl=False)
+            # Exactly what `rollout plan` shows: the decision is made on what AWS reports now.
+            _print_live_plan(preview, live, "text")
             return click.confirm("Apply this plan?", default=False)
 
     with _event_sink(acting.output, events_file) as sink:

@@ -31,6 +31,7 @@ class CloudWatchAlarms:
             getattr(getattr(cloudwatch_client, "meta", None), "region_name", "")
         )
         self.calls = 0
+        self._reasons: dict[str, str] = {}
 
     def states(self, names: Sequence[str]) -> Mapping[str, str]:
         """`{name: state}` for the names that exist, metric and composite alarms alike."""
@@ -41,6 +42,10 @@ class CloudWatchAlarms:
         for start in range(0, len(unique), BATCH):
             found.update(self._batch(unique[start : start + BATCH]))
         return found
+
+    def reason(self, name: str) -> str:
+        """The alarm's StateReason at the last read."""
+        return self._reasons.get(name, "")
 
     def _batch(self, names: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -70,6 +75,7 @@ class CloudWatchAlarms:
             # moto ignores a StateValue filter given with AlarmNames: read each alarm's state.
             for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
                 found[str(alarm["AlarmName"])] = str(alarm["StateValue"])
+                self._reasons[str(alarm["AlarmName"])] = str(alarm.get("StateReason") or "")
             token = page.get("NextToken")
             if not token:
                 return found

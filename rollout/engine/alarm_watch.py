@@ -14,6 +14,7 @@ from rollout.engine import events as ev
 from rollout.engine.ports import AlarmReader, Clock
 
 MISSING = "MISSING"
+REASON_CHARS = 200  # CloudWatch's reasons run to 1023 characters; the first ones say why
 
 
 @dataclass(frozen=True)
@@ -77,4 +78,11 @@ class AlarmWatch:
                 )
                 self.states[name] = state
         bad = [n for n in self.names if self.failing(self.states[n]) or self.states[n] == MISSING]
-        return f"alarm {', '.join(f'{n} ({self.states[n]})' for n in bad)}" if bad else None
+        return f"alarm {', '.join(self._said(n) for n in bad)}" if bad else None
+
+    def _said(self, name: str) -> str:
+        """`api-errors (ALARM: Threshold Crossed: 1 datapoint [5.0] ...)`: the state and why."""
+        reason = " ".join(self.reader.reason(name).split())
+        if len(reason) > REASON_CHARS:
+            reason = reason[: REASON_CHARS - 1] + "…"
+        return f"{name} ({self.states[name]}{': ' + reason if reason else ''})"

@@ -85,6 +85,10 @@ class AlarmReader(Protocol):
         """`{name: OK|ALARM|INSUFFICIENT_DATA}` for the names that exist; one call per 100 names."""
         ...
 
+    def reason(self, name: str) -> str:
+        """Why the alarm is in its state, as CloudWatch said at the last read; "" if unknown."""
+        ...
+
 
 class Clock(Protocol):
     """Time, injected so tests never sleep."""

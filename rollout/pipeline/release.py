@@ -74,17 +74,29 @@ def describe_ending(results: Sequence[RegionResult], outcome: Outcome, plan_file
     """One line: how many regions ended how and, when a person must decide, where each stands."""
     counts = count_outcomes(results)
     if outcome is not Outcome.NEEDS_HUMAN:
-        return counts
+        return counts + _why(results)
     where = "; ".join(
         f"{r.region} {r.outcome.value.replace('_', ' ')}"
         + (f" ({', '.join(f'{t} serves {s}' for t, s in r.serving.items())})" if r.serving else "")
         for r in results
     )
     return (
-        f"{counts}. Where each region stands: {where}. Either `rollout rollback -f {plan_file}` "
+        f"{counts}{_why(results)}. Where each region stands: {where}. "
+        f"Either `rollout rollback -f {plan_file}` "
         "puts every region back on the routing recorded before this rollout, or fix the cause "
         f"and run `rollout apply -f {plan_file}` again"
     )
+
+
+def _why(results: Sequence[RegionResult]) -> str:
+    """`: us-east-1 rolled back: alarm api-errors (ALARM: …)`: the reason, on the last line too."""
+    stopped = [r for r in results if not r.outcome.fine and r.outcome is not Outcome.SKIPPED]
+    if not stopped:
+        return ""
+    reasons = "; ".join(
+        f"{r.region} {r.outcome.value.replace('_', ' ')}: {r.message}" for r in stopped
+    )
+    return f" ({reasons})"
 
 
 def finish_rollout(

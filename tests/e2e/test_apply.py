@@ -105,7 +105,7 @@ def test_alarm_mid_linear_rolls_back_to_the_exact_recorded_routing(
 
     def flip(routing: tuple[str, dict[str, Decimal]]) -> None:
         if routing[1].get("3") == Decimal("40.00"):
-            world.set_alarm("api-errors", "ALARM")
+            world.set_alarm("api-errors", "ALARM", "Threshold Crossed: 3 errors > 1")
 
     with AliasWatcher(lambda: world.lambda_routing("api"), on_change=flip) as watcher:
         result = apply(plan, aws_endpoint)
@@ -113,7 +113,11 @@ def test_alarm_mid_linear_rolls_back_to_the_exact_recorded_routing(
     assert result.exit_code == 3, result.stdout + result.stderr
     assert world.lambda_routing("api") == recorded
     assert max(r[1].get("3", Decimal(0)) for r in watcher.seen) == Decimal("40.00")
-    assert "rolling back: alarm api-errors (ALARM)" in result.stdout
+    why = "alarm api-errors (ALARM: Threshold Crossed: 3 errors > 1)"
+    assert f"rolling back: {why}" in result.stdout
+    # The last line says why too, for whoever reads only the end of a CI log.
+    last = result.stdout.splitlines()[-1]
+    assert "rollout rolled back (exit 3)" in last and why in last
 
 
 def test_alarm_already_in_alarm_refuses_before_publishing(

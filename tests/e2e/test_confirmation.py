@@ -61,4 +61,9 @@ def test_apply_on_a_terminal_shows_the_plan_and_acts_only_on_yes(
 
     assert code == exit_code, output
     assert "api: lambda api:live, AllAtOnce" in output
+    # What `rollout plan` shows, read from AWS: who acts, what serves now, what is published.
+    assert "rollout plan 'e2e' (live)" in output
+    assert "us-east-1: account 123456789012 as" in output
+    assert "us-east-1 / api: serves 1" in output
+    assert "publish:" in output and "alarm api-errors: OK" in output
     assert world.lambda_routing("api") == routing

@@ -109,11 +109,15 @@ class FakeAlarms:
     """Alarm states that tests change over time; counts the reads."""
 
     states_now: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
     calls: int = 0
 
     def states(self, names: Sequence[str]) -> Mapping[str, str]:
         self.calls += 1
         return {n: self.states_now[n] for n in names if n in self.states_now}
+
+    def reason(self, name: str) -> str:
+        return self.reasons.get(name, "")
 
 
 @dataclass
