@@ -151,7 +151,7 @@ def run_demo(sink: ev.EventSink, say: Callable[[str], None]) -> DemoResult:
         def flip_alarm_mid_release(event: ev.Event) -> None:
             sink(event)
             if isinstance(event, ev.WeightShifted) and event.target == "api" and event.weight == 40:
-                world.set_alarm(API_ALARM, "ALARM")
+                world.set_alarm(API_ALARM, "ALARM", "demo: error rate above 1% for 1 minute")
 
         plan = load_plan(
             _write_release(folder, "v3", "{type: linear, percent: 20, interval: 1s}", terraform)

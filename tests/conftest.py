@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import settings
 
 from rollout.sandbox import emulator
+
+# Speed is measured by benchmarks, never by tests: a loaded machine must not fail a property.
+settings.register_profile("rollout", deadline=None)
+settings.load_profile("rollout")
 
 FAKE_SETTINGS = {"AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
 

@@ -21,7 +21,7 @@ def test_demo_runs_a_release_that_succeeds_and_one_an_alarm_rolls_back() -> None
     assert done.returncode == 0, done.stdout + done.stderr
     assert "release 1 succeeded: demo-api:live serves version 2 (as intended)" in done.stdout
     assert "release 2 rolled_back: demo-api:live serves version 2 (as intended)" in done.stdout
-    assert "rolling back: alarm demo-api-errors (ALARM)" in done.stdout
+    assert "rolling back: alarm demo-api-errors (ALARM: demo: error rate above 1%" in done.stdout
 
 
 def test_demo_runs_the_terraform_stage_when_terraform_is_on_path() -> None:
