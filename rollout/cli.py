@@ -567,6 +567,35 @@ def history(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     return _render(read_history(_plain_context(plan_file, endpoint_url)), output)
 
 
+def _account(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not (value == "*" or (len(value) == 12 and value.isdigit())):
+        raise click.BadParameter("an AWS account is 12 digits (or * for any)")
+    return value
+
+
+@main.command("iam-policy")
+@plan_file_option
+@click.option(
+    "--account",
+    callback=_account,
+    help="The account in the ARNs (default: aws.role_arn's, else *).",
+)
+@output_option
+@handle_errors
+def iam_policy(plan_file: Path, account: str | None, output: str) -> ExitCode:
+    """Print the least-privilege IAM policy the plan needs."""
+    from rollout.commands.iam_policy import policy_for
+
+    result = policy_for(load_plan_file(plan_file), account)
+    if output == "text":
+        import json
+
+        from rollout.reporters.output import GuardedOutput
+
+        GuardedOutput()(json.dumps(result.facts["policy"], indent=2))
+    return _render(result, output)
+
+
 @main.command()
 @handle_errors
 def demo() -> ExitCode:
