@@ -7,7 +7,6 @@ follows the code that makes the calls.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +17,6 @@ from rollout.hooks import LAMBDA_HOOK_CALLS, STEPFUNCTIONS_HOOK_CALLS
 from rollout.plan.model import Hook, Plan, Target
 from rollout.plan.placeholders import find_placeholders
 from rollout.state.s3_store import DYNAMODB_CALLS, S3_CALLS
-
-ACCOUNT_PATTERN = re.compile(r"^(\d{12}|\*)$")
 
 # One statement per scope, in this order, named by its Sid.
 SIDS = {
