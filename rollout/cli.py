@@ -299,6 +299,7 @@ def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitC
 
     live = read_live_plan(_context(acting, loaded).builder())
     _print_live_plan(preview, live, acting.output)
+    _summarise_live_plan(loaded.plan.name, preview, live)
     if live.problems:
         return ExitCode.ERROR
     if detailed_exitcode and live.changes_pending:
@@ -323,6 +324,26 @@ def _print_live_plan(preview: Any, live: Any, output: str) -> None:
 
         text = render_plan_text(preview, mode="live") + render_live_text(live)
         click.echo(mask_secrets(text), nl=False)
+
+
+def _summarise_live_plan(name: str, preview: Any, live: Any) -> None:
+    """In GitHub Actions, the plan also goes to the job summary, where a reviewer looks."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    from rollout.reporters.github import in_github_actions
+
+    if not (summary and in_github_actions(os.environ)):
+        return
+    from rollout.reporters.plan_markdown import render_plan_markdown
+    from rollout.reporters.plan_text import render_live_text, render_plan_text
+
+    text = render_plan_text(preview, mode="live") + render_live_text(live)
+    try:
+        with Path(summary).open("a", encoding="utf-8") as file:
+            file.write(render_plan_markdown(name, live, text))
+    except OSError as exc:  # the plan itself was printed; a summary is a courtesy
+        from rollout.reporters.output import warn
+
+        warn(f"warning: cannot append to GITHUB_STEP_SUMMARY ({summary}): {exc.strerror}")
 
 
 def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> None:
@@ -559,6 +580,35 @@ def history(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     from rollout.commands.inspect import history as read_history
 
     return _render(read_history(_plain_context(plan_file, endpoint_url)), output)
+
+
+def _account(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not (value == "*" or (len(value) == 12 and value.isdigit())):
+        raise click.BadParameter("an AWS account is 12 digits (or * for any)")
+    return value
+
+
+@main.command("iam-policy")
+@plan_file_option
+@click.option(
+    "--account",
+    callback=_account,
+    help="The account in the ARNs (default: aws.role_arn's, else *).",
+)
+@output_option
+@handle_errors
+def iam_policy(plan_file: Path, account: str | None, output: str) -> ExitCode:
+    """Print the least-privilege IAM policy the plan needs."""
+    from rollout.commands.iam_policy import policy_for
+
+    result = policy_for(load_plan_file(plan_file), account)
+    if output == "text":
+        import json
+
+        from rollout.reporters.output import GuardedOutput
+
+        GuardedOutput()(json.dumps(result.facts["policy"], indent=2))
+    return _render(result, output)
 
 
 @main.command()

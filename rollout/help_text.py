@@ -18,17 +18,18 @@ Options:
   -h, --help  Show this message and exit.
 
 Commands:
-  abort     Ask the running apply to roll back.
-  apply     Publish new versions and shift traffic per the plan.
-  demo      Run two real rollouts against a local AWS emulator.
-  history   List past rollouts of this plan.
-  nginx     NGINX domain-mapping configs.
-  plan      Preview what apply would do and when; change nothing.
-  promote   Release the manual pause the running rollout waits at (--full:...
-  resume    Continue a rollout whose process died, from its last recorded...
-  rollback  Restore the routing recorded before the rollout (exit 0 when...
-  schema    Print the JSON Schema of the plan file.
-  status    Show live alias routing and any rollout in flight (exit 5).
-  unlock    Break a stale lock, after showing its holder.
-  validate  Check the plan file; touch nothing.
+  abort       Ask the running apply to roll back.
+  apply       Publish new versions and shift traffic per the plan.
+  demo        Run two real rollouts against a local AWS emulator.
+  history     List past rollouts of this plan.
+  iam-policy  Print the least-privilege IAM policy the plan needs.
+  nginx       NGINX domain-mapping configs.
+  plan        Preview what apply would do and when; change nothing.
+  promote     Release the manual pause the running rollout waits at...
+  resume      Continue a rollout whose process died, from its last recorded...
+  rollback    Restore the routing recorded before the rollout (exit 0 when...
+  schema      Print the JSON Schema of the plan file.
+  status      Show live alias routing and any rollout in flight (exit 5).
+  unlock      Break a stale lock, after showing its holder.
+  validate    Check the plan file; touch nothing.
 """

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from rollout.aws.permissions import ApiCall, Scope, declared
 from rollout.engine.ports import Clock, HookContext, HookKind, HookOutcome, HookSpec
 from rollout.plan.placeholders import (
     Placeholder,
@@ -27,6 +28,13 @@ from rollout.plan.placeholders import (
 from rollout.processes import run_process
 from rollout.redact import redact
 
+# The AWS calls of Lambda and Step Functions hooks; `rollout iam-policy` grants these.
+LAMBDA_HOOK_CALLS = (ApiCall("lambda", "Invoke", Scope.HOOK_FUNCTION, ("lambda:InvokeFunction",)),)
+STEPFUNCTIONS_HOOK_CALLS = (
+    ApiCall("stepfunctions", "StartExecution", Scope.HOOK_STATE_MACHINE),
+    ApiCall("stepfunctions", "DescribeExecution", Scope.HOOK_EXECUTION),
+    ApiCall("stepfunctions", "StopExecution", Scope.HOOK_EXECUTION),
+)
 ClientFactory = Callable[[str, float], Any]  # (service, read timeout in s) -> boto3 client
 _SHOWN = 300  # characters of a hook's output or error kept in its outcome
 
@@ -110,7 +118,7 @@ class PlanHookRunner:
         return HookOutcome(True, tail or "exit 0")
 
     def _lambda(self, function: str, context: HookContext, timeout: float) -> HookOutcome:
-        client = self.clients("lambda", timeout)
+        client = declared(self.clients("lambda", timeout), LAMBDA_HOOK_CALLS)
         arguments = {"FunctionName": function, "Payload": json.dumps(context.payload()).encode()}
         if _names_target(function, context, ":function:"):
             # A hook naming the released function itself smoke-tests the new version.
@@ -123,7 +131,7 @@ class PlanHookRunner:
         return HookOutcome(True, f"{function} returned {response['StatusCode']}")
 
     def _stepfunctions(self, machine: str, context: HookContext, timeout: float) -> HookOutcome:
-        client = self.clients("stepfunctions", 60.0)
+        client = declared(self.clients("stepfunctions", 60.0), STEPFUNCTIONS_HOOK_CALLS)
         arn = machine if machine.startswith("arn:") else _same_account_arn(context, machine)
         if _names_target(machine, context, ":stateMachine:"):
             # A hook naming the released state machine itself runs the new version.

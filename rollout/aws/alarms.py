@@ -9,8 +9,12 @@ from typing import Any, ClassVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rollout.aws.errors import config_error
+from rollout.aws.permissions import ApiCall, Scope, declared
 
 BATCH = 100  # DescribeAlarms takes at most 100 names
+# Composite alarms come back only to a DescribeAlarms permission on "*", and rollout watches both
+# kinds, so no narrower resource would do.
+CALLS = (ApiCall("cloudwatch", "DescribeAlarms", Scope.ANY),)
 
 
 class AlarmReadError(Exception):
@@ -26,7 +30,7 @@ class CloudWatchAlarms:
     _count_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, cloudwatch_client: Any, region: str = "") -> None:
-        self.client = cloudwatch_client
+        self.client = declared(cloudwatch_client, CALLS)
         self.region = region or str(
             getattr(getattr(cloudwatch_client, "meta", None), "region_name", "")
         )

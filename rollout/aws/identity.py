@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rollout.aws.errors import aws_call
+from rollout.aws.permissions import ApiCall, Scope, declared
+
+# GetCallerIdentity needs no permission and names no resource; it is listed so that the policy
+# says everything rollout calls.
+CALLS = (ApiCall("sts", "GetCallerIdentity", Scope.ANY),)
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class CallerIdentityReader:
     """
 
     def __init__(self, sts_client: Any, region: str) -> None:
-        self.sts = sts_client
+        self.sts = declared(sts_client, CALLS)
         self.region = region
         self._answer: dict[str, Any] | None = None
         self._lock = threading.Lock()

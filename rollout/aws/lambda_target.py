@@ -16,10 +16,26 @@ from typing import Any
 
 from rollout.aws.errors import aws_call, call, call_unless_missing
 from rollout.aws.pacing import Pacer
+from rollout.aws.permissions import ApiCall, Scope, declared
 from rollout.engine.ports import PublishedVersion, Release, TargetError
 from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
 
 CENT = Decimal("0.01")
+
+# Every call this module makes; the client refuses others and `rollout iam-policy` grants these.
+CALLS = (
+    ApiCall("lambda", "GetAlias", Scope.TARGET_FUNCTION),
+    ApiCall("lambda", "GetFunction", Scope.TARGET_FUNCTION),
+    ApiCall("lambda", "UpdateFunctionCode", Scope.TARGET_FUNCTION),
+    ApiCall("lambda", "PublishVersion", Scope.TARGET_FUNCTION),
+    ApiCall("lambda", "CreateAlias", Scope.TARGET_FUNCTION),
+    ApiCall("lambda", "UpdateAlias", Scope.TARGET_FUNCTION),
+)
+# A package in S3 is read to compare its digest with what the alias serves; reading a given
+# version of it is another IAM action.
+CODE_CALLS = (ApiCall("s3", "GetObject", Scope.CODE_PACKAGE),)
+VERSIONED_CODE_CALLS = (ApiCall("s3", "GetObject", Scope.CODE_PACKAGE, ("s3:GetObjectVersion",)),)
+WAITERS = {"function_updated_v2": "GetFunction"}
 
 
 @dataclass(frozen=True)
@@ -57,13 +73,13 @@ class LambdaTargetAdapter:
         region: str,
         s3_client: Any = None,
     ) -> None:
-        self.client = lambda_client
+        self.client = declared(lambda_client, CALLS, WAITERS)
         self.pacer = pacer
         self.function = function
         self.alias = alias
         self.code = code or LambdaCodeSource()
         self.region = region
-        self.s3 = s3_client
+        self.s3 = declared(s3_client, CODE_CALLS)
         self._package: bytes | None = None
         self._function_arn: str | None = None
         self._latest_sha: str | None = None  # $LATEST's code as prepare saw it

@@ -16,9 +16,27 @@ import yaml
 
 from rollout.aws.errors import aws_call, call, call_unless_missing
 from rollout.aws.pacing import Pacer
+from rollout.aws.permissions import ApiCall, Scope, declared
 from rollout.engine.ports import PublishedVersion, Release, TargetError
 from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
 from rollout.plan.placeholders import UnresolvedPlaceholderError, render
+
+# Every call this module makes; the client refuses others and `rollout iam-policy` grants these.
+# Step Functions authorizes a version's or an alias's call on the state machine's own ARN.
+CALLS = (
+    ApiCall("stepfunctions", "DescribeStateMachineAlias", Scope.TARGET_STATE_MACHINE),
+    ApiCall("stepfunctions", "DescribeStateMachine", Scope.TARGET_STATE_MACHINE),
+    # publish=True needs PublishStateMachineVersion too, as AWS documents.
+    ApiCall(
+        "stepfunctions",
+        "UpdateStateMachine",
+        Scope.TARGET_STATE_MACHINE,
+        ("states:UpdateStateMachine", "states:PublishStateMachineVersion"),
+    ),
+    ApiCall("stepfunctions", "PublishStateMachineVersion", Scope.TARGET_STATE_MACHINE),
+    ApiCall("stepfunctions", "CreateStateMachineAlias", Scope.TARGET_STATE_MACHINE),
+    ApiCall("stepfunctions", "UpdateStateMachineAlias", Scope.TARGET_STATE_MACHINE),
+)
 
 
 class StepFunctionsTargetAdapter:
@@ -35,7 +53,7 @@ class StepFunctionsTargetAdapter:
         definition_path: Path | None,
         region: str,
     ) -> None:
-        self.client = sfn_client
+        self.client = declared(sfn_client, CALLS)
         self.sts = sts_client
         self.pacer = pacer
         self.state_machine = state_machine

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from rollout.aws.errors import config_error, error_code
+from rollout.aws.permissions import ApiCall, Scope, declared
 from rollout.state.model import LockHolder, Requests, RolloutRecord
 from rollout.state.store import (
     LOCK_ATTEMPTS,
@@ -27,6 +28,21 @@ from rollout.state.store import (
     unreadable_holder,
 )
 
+# Every call this store makes; its clients refuse others and `rollout iam-policy` grants these.
+S3_CALLS = (
+    ApiCall("s3", "GetObject", Scope.STATE_OBJECTS),
+    ApiCall("s3", "PutObject", Scope.STATE_OBJECTS),
+    ApiCall("s3", "DeleteObject", Scope.STATE_OBJECTS),
+    # Also what makes S3 answer 404 rather than 403 for a document not written yet.
+    ApiCall("s3", "ListObjectsV2", Scope.STATE_BUCKET, ("s3:ListBucket",)),
+)
+DYNAMODB_CALLS = (
+    ApiCall("dynamodb", "GetItem", Scope.LOCK_TABLE),
+    ApiCall("dynamodb", "PutItem", Scope.LOCK_TABLE),
+    ApiCall("dynamodb", "UpdateItem", Scope.LOCK_TABLE),
+    ApiCall("dynamodb", "DeleteItem", Scope.LOCK_TABLE),
+)
+
 
 class S3StateStore:
     """State documents under `s3://bucket/prefix/NAME/`, locks in `lock_table`."""
@@ -34,8 +50,8 @@ class S3StateStore:
     def __init__(
         self, s3: Any, dynamodb: Any, *, bucket: str, prefix: str, lock_table: str
     ) -> None:
-        self.s3 = s3
-        self.dynamodb = dynamodb
+        self.s3 = declared(s3, S3_CALLS)
+        self.dynamodb = declared(dynamodb, DYNAMODB_CALLS)
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.table = lock_table

@@ -253,4 +253,4 @@ def test_the_fault_proxy_can_take_the_state_store_away_and_leave_the_rest(
         with pytest.raises(ClientError, match="ServiceUnavailable"):
             through.s3.put_object(Bucket="rollout-state", Key="x", Body=b"x")
         with pytest.raises(ClientError, match="ServiceUnavailable"):
-            through.dynamodb.describe_table(TableName="rollout-locks")
+            through.dynamodb.get_item(TableName="rollout-locks", Key={"LockID": {"S": "x"}})
