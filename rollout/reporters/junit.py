@@ -94,16 +94,18 @@ class _Region(_Span):
 
     targets: dict[str, _Case] = field(default_factory=dict)  # in the order seen
     stages: dict[str, _Case] = field(default_factory=dict)  # terraform, nginx
-    lines: list[tuple[str | None, str]] = field(default_factory=list)  # (target or stage, line)
+    # (owner, line); the owner is ("target", NAME), ("stage", NAME) or None for the region's own.
+    lines: list[tuple[tuple[str, str] | None, str]] = field(default_factory=list)
     outcome: str | None = None
     message: str = ""
     reason: str | None = None  # why the rollback began
 
-    def lines_of(self, owner: str) -> list[str]:
-        """The lines of one target or stage; a target's include the region's own (alarms,
-        the rollback), which are part of its story."""
-        shared = None if owner not in self.stages else owner
-        return [line for who, line in self.lines if who in (owner, shared)]
+    def lines_of_target(self, name: str) -> list[str]:
+        """A target's lines, with the region's own (alarms, the rollback): part of its story."""
+        return [line for who, line in self.lines if who in (("target", name), None)]
+
+    def lines_of_stage(self, name: str) -> list[str]:
+        return [line for who, line in self.lines if who == ("stage", name)]
 
 
 @dataclass
@@ -161,7 +163,7 @@ class JUnitReporter:
         name = f"rollout {self.plan}" if self.plan else "rollout"
         root = ET.Element("testsuites", name=clean(name))
         suites = [self._suite(region, found) for region, found in self.regions.items()]
-        if self.ending is not None or self.finished is None:
+        if self.ending is not None or self.finished is None:  # refused, or cut short
             suites.append(self._ending_suite())
         root.extend(suites)
         for key in ("tests", "failures", "errors"):
@@ -179,7 +181,7 @@ class JUnitReporter:
     def _region_event(self, region: _Region, event: ev.Event) -> None:
         region.add(event)
         stage = next((s for s in STAGES if event.kind.startswith(f"{s}_")), None)
-        owner = event.target or stage
+        owner = ("target", event.target) if event.target else ("stage", stage) if stage else None
         region.lines.append((owner, format_line(event)))
         if event.target is not None:
             case = region.targets.setdefault(event.target, _Case())
@@ -218,7 +220,7 @@ class JUnitReporter:
 
     def _stage_case(self, name: str, region: _Region, stage: str) -> ET.Element:
         case = region.stages[stage]
-        element = _testcase(name, stage, case.seconds, region.lines_of(stage))
+        element = _testcase(name, stage, case.seconds, region.lines_of_stage(stage))
         failed = not self._passed(region) and region.message.startswith(f"{stage}:")
         if failed and region.outcome is not None:
             _mark(element, (_ENDING.get(region.outcome, "error"), region.outcome, region.message))
@@ -227,7 +229,7 @@ class JUnitReporter:
     def _target_case(self, name: str, region: _Region, target: str) -> ET.Element:
         case = region.targets.get(target)
         seconds = case.seconds if case is not None else region.seconds
-        element = _testcase(name, target, seconds, region.lines_of(target))
+        element = _testcase(name, target, seconds, region.lines_of_target(target))
         ending = self._target_ending(region, case)
         if ending is not None:
             _mark(element, ending, region.message)
@@ -248,7 +250,10 @@ class JUnitReporter:
         return (kind, region.outcome, message or region.message)
 
     def _passed(self, region: _Region) -> bool:
-        return region.outcome in _PASSING[self.goal]
+        # A run that ended with exit 0 did what it set out to do (a `resume` that finished a
+        # rollback cut short is a restore, though it was asked to release).
+        done = self.finished is not None and self.finished.exit_code == 0
+        return done or region.outcome in _PASSING[self.goal]
 
     def _cut_short(self) -> str:
         if self.ending is not None:

@@ -408,3 +408,17 @@ def test_a_report_that_cannot_be_written_is_a_warning(tmp_path: Path, capsys: An
     reporter.close()  # raises nothing
 
     assert "warning: --junit" in capsys.readouterr().err
+
+
+def test_a_resume_that_finished_a_cut_short_rollback_passes_with_exit_0(tmp_path: Path) -> None:
+    events = [
+        at(0, ev.RolloutStarted(plan="orders", waves=(("us-east-1",),))),
+        at(1, ev.RollbackStarted(region="us-east-1", reason="rollout rollback")),
+        at(2, ev.AliasRestored(region="us-east-1", target="api", routing=(ev.Share(1, 100.0),))),
+        at(3, ev.RegionFinished(region="us-east-1", outcome="rolled_back", message="rolled back")),
+        at(3, ev.RolloutFinished(outcome="rolled_back", exit_code=0, message="1 rolled back")),
+    ]
+
+    root = report(events, tmp_path, Goal.RELEASE)
+
+    assert outcome(case(root, "us-east-1", "api")) is None
