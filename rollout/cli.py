@@ -436,7 +436,8 @@ def _event_sink(
         yield reporters
     except BaseException as exc:
         # A refusal raised before the run (a bad plan, a held lock) still ends the reports.
-        reporters.ended_without_run(int(ExitCode.ERROR), _lines_of(exc))
+        lines, code = _ending_of(exc)
+        reporters.ended_without_run(int(code), lines)
         raise
     finally:
         reporters.close()
@@ -449,16 +450,16 @@ def _reported(sink: Any, result: Any) -> Any:
     return result
 
 
-def _lines_of(exc: BaseException) -> list[str]:
-    """What a report says about an exception that ended the command."""
+def _ending_of(exc: BaseException) -> tuple[list[str], ExitCode]:
+    """What a report says about an exception that ended the command, and its exit code."""
     if isinstance(exc, KeyboardInterrupt):
-        return ["error: interrupted before the rollout started"]
+        return ["error: interrupted before the rollout started"], ExitCode.ERROR
     if isinstance(exc, _usage_errors()):
-        return [f"error: {exc}"]
+        return [f"error: {exc}"], ExitCode.USAGE
     explained = explain_error(exc) if isinstance(exc, Exception) else None
     if explained is not None:
-        return explained[0]
-    return [f"error: {type(exc).__name__}: {exc}"]
+        return explained
+    return [f"error: internal error: {type(exc).__name__}: {exc}"], ExitCode.ERROR
 
 
 def _render_error(lines: list[str], code: ExitCode) -> None:

@@ -119,9 +119,11 @@ def test_a_refused_apply_still_writes_the_report_with_the_refusal(
 
     assert result.exit_code == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    kind, attributes = outcome(case(read_report(junit), "rollout", "rollout")) or ("pass", {})
+    root = read_report(junit)
+    kind, attributes = outcome(case(root, "rollout", "rollout")) or ("pass", {})
     assert kind == "error" and attributes["type"] == "refused"
     assert "colour" in attributes["message"] and "rollout.yaml" in attributes["message"]
+    assert {p.get("name"): p.get("value") for p in root.iter("property")} == {"exit_code": "1"}
 
 
 def test_apply_without_a_terminal_or_yes_is_reported_as_refused(
