@@ -72,6 +72,15 @@ def events_file_option(function: F) -> F:
     )(function)
 
 
+def junit_option(function: F) -> F:
+    """`--junit FILE`: a JUnit XML report of the run, for Jenkins and CI test views."""
+    return click.option(
+        "--junit",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Also write a JUnit XML report (one test case per region and target) to this file.",
+    )(function)
+
+
 @dataclass(frozen=True)
 class ActingOptions:
     """The options shared by the commands that read or change AWS, parsed once."""
@@ -390,50 +399,86 @@ def _say(line: str) -> None:
     help="Start anew over an unfinished rollout's record (kept in the history).",
 )
 @events_file_option
+@junit_option
 @handle_errors
 def apply(
-    acting: ActingOptions, yes: bool, discard_record: bool, events_file: Path | None
+    acting: ActingOptions,
+    yes: bool,
+    discard_record: bool,
+    events_file: Path | None,
+    junit: Path | None,
 ) -> ExitCode:
     """Publish new versions and shift traffic per the plan."""
     from rollout.commands.release import apply as apply_release
 
-    loaded, preview = _load_and_preview(acting)
-    confirm = None
-    if not yes:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            click.echo(
-                "error: no terminal to confirm on; pass --yes to apply without confirmation",
-                err=True,
-            )
-            return ExitCode.ERROR
+    # Opened first, so that a refusal (a bad plan, no confirmation) is in the reports too.
+    with _event_sink(acting.output, events_file, junit) as sink:
+        loaded, preview = _load_and_preview(acting)
+        confirm = None
+        if not yes:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                line = "error: no terminal to confirm on; pass --yes to apply without confirmation"
+                click.echo(line, err=True)
+                sink.ended_without_run(int(ExitCode.ERROR), [line])
+                return ExitCode.ERROR
 
-        def confirm(live: Any) -> bool:
-            # Exactly what `rollout plan` shows: the decision is made on what AWS reports now.
-            _print_live_plan(preview, live, "text")
-            return click.confirm("Apply this plan?", default=False)
+            def confirm(live: Any) -> bool:
+                # Exactly what `rollout plan` shows: the decision is made on what AWS reports now.
+                _print_live_plan(preview, live, "text")
+                return click.confirm("Apply this plan?", default=False)
 
-    with _event_sink(acting.output, events_file) as sink:
-        result = apply_release(
-            _context(acting, loaded),
+        result = _reported(
             sink,
-            say=_say,
-            confirm=confirm,
-            discard_record=discard_record,
-            on_start=_watch_signals(acting),
+            apply_release(
+                _context(acting, loaded),
+                sink,
+                say=_say,
+                confirm=confirm,
+                discard_record=discard_record,
+                on_start=_watch_signals(acting),
+            ),
         )
     return _render(result, acting.output)
 
 
 @contextlib.contextmanager
-def _event_sink(output: str, events_file: Path | None = None) -> Iterator[Any]:
+def _event_sink(
+    output: str, events_file: Path | None = None, junit: Path | None = None, goal: str = "release"
+) -> Iterator[Any]:
     """Every reporter the run writes to; closed (summaries, files) whatever the outcome."""
+    from rollout.reporters.junit import Goal
     from rollout.reporters.setup import ReportOptions, open_reporters
 
-    reporters = open_reporters(ReportOptions(output, events_file), os.environ)
+    options = ReportOptions(output, events_file=events_file, junit=junit, goal=Goal(goal))
+    reporters = open_reporters(options, os.environ)
     try:
         yield reporters
+    except BaseException as exc:
+        # A refusal raised before the run (a bad plan, a held lock) still ends the reports.
+        lines, code = _ending_of(exc)
+        reporters.ended_without_run(int(code), lines)
+        raise
     finally:
         reporters.close()
+
+
+def _reported(sink: Any, result: Any) -> Any:
+    """`result`, after telling the reports why the command ran no rollout, if it did not."""
+    if result.rollout is None:
+        sink.ended_without_run(int(result.exit_code), list(result.lines))
+    return result
+
+
+def _ending_of(exc: BaseException) -> tuple[list[str], ExitCode]:
+    """What a report says about an exception that ended the command, and its exit code."""
+    if isinstance(exc, KeyboardInterrupt):
+        return ["error: interrupted before the rollout started"], ExitCode.ERROR
+    if isinstance(exc, _usage_errors()):
+        return [f"error: {exc}"], ExitCode.USAGE
+    explained = explain_error(exc) if isinstance(exc, Exception) else None
+    if explained is not None:
+        return explained
+    return [f"error: internal error: {type(exc).__name__}: {exc}"], ExitCode.ERROR
 
 
 def _render_error(lines: list[str], code: ExitCode) -> None:
@@ -500,14 +545,17 @@ def status(acting: ActingOptions) -> ExitCode:
 @main.command()
 @acting_options
 @events_file_option
+@junit_option
 @handle_errors
-def rollback(acting: ActingOptions, events_file: Path | None) -> ExitCode:
+def rollback(acting: ActingOptions, events_file: Path | None, junit: Path | None) -> ExitCode:
     """Restore the routing recorded before the rollout (exit 0 when all of it is back)."""
     from rollout.commands.rollback import rollback as roll_back
 
-    with _event_sink(acting.output, events_file) as sink:
-        result = roll_back(
-            _recorded_context(acting), sink, say=_say, on_start=_watch_signals(acting)
+    # In its report, a region passes when it is back on its recorded routing.
+    with _event_sink(acting.output, events_file, junit, goal="restore") as sink:
+        result = _reported(
+            sink,
+            roll_back(_recorded_context(acting), sink, say=_say, on_start=_watch_signals(acting)),
         )
     return _render(result, acting.output)
 
@@ -516,14 +564,20 @@ def rollback(acting: ActingOptions, events_file: Path | None) -> ExitCode:
 @acting_options
 @click.option("--force", is_flag=True, help="Carry on even though the plan changed since.")
 @events_file_option
+@junit_option
 @handle_errors
-def resume(acting: ActingOptions, force: bool, events_file: Path | None) -> ExitCode:
+def resume(
+    acting: ActingOptions, force: bool, events_file: Path | None, junit: Path | None
+) -> ExitCode:
     """Continue a rollout whose process died, from its last recorded step."""
     from rollout.commands.release import resume as resume_release
 
-    with _event_sink(acting.output, events_file) as sink:
-        result = resume_release(
-            _context(acting), sink, say=_say, force=force, on_start=_watch_signals(acting)
+    with _event_sink(acting.output, events_file, junit) as sink:
+        result = _reported(
+            sink,
+            resume_release(
+                _context(acting), sink, say=_say, force=force, on_start=_watch_signals(acting)
+            ),
         )
     return _render(result, acting.output)
 

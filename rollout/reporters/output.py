@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TextIO
 
 from rollout.engine import events as ev
@@ -82,6 +82,12 @@ class GuardedReporter:
         if close is not None:
             self._guard(lambda _event: close(), None)
 
+    def ended_without_run(self, exit_code: int, lines: Sequence[str]) -> None:
+        """Tell a reporter that wants it (JUnit) why the command ended without a rollout."""
+        ended = getattr(self._reporter, "ended_without_run", None)
+        if ended is not None:
+            self._guard(lambda _argument: ended(exit_code, lines), None)
+
     def _guard(self, call: Callable[[Any], None], argument: Any) -> None:
         if self._failed:
             return
@@ -106,6 +112,13 @@ class FanOut:
     def __call__(self, event: ev.Event) -> None:
         for reporter in self.reporters:
             reporter(event)
+
+    def ended_without_run(self, exit_code: int, lines: Sequence[str]) -> None:
+        """The command ended without a rollout's last event (refused, or nothing to do)."""
+        for reporter in self.reporters:
+            ended = getattr(reporter, "ended_without_run", None)
+            if ended is not None:
+                ended(exit_code, lines)
 
     def close(self) -> None:
         for reporter in self.reporters:
