@@ -216,6 +216,8 @@ class TargetSnapshot:
     new_version_arn: str | None = None
     step: int = 0
     paused: bool = False  # waiting at a manual pause (step is the pause's index)
+    # Wall-clock end of the bake under way, so `rollout status` can say how long is left.
+    bake_ends_at: datetime | None = None
 
 
 class JournalError(Exception):
