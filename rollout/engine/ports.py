@@ -69,6 +69,10 @@ class TargetAdapter(Protocol):
         """The ARN of one of this target's versions."""
         ...
 
+    def content_digest(self, version: str) -> str:
+        """What `version` runs, as a digest comparable across regions (`code 3q2+7w…`)."""
+        ...
+
     def create_alias(self, version: str) -> AliasState:
         """Create the alias pointing at `version` (first deploy)."""
         ...
