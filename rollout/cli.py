@@ -276,18 +276,24 @@ def main(debug: bool) -> None:
 
 @main.command()
 @plan_file_option
+@output_option
 @handle_errors
-def validate(plan_file: Path) -> ExitCode:
+def validate(plan_file: Path, output: str) -> ExitCode:
     """Check the plan file; touch nothing."""
+    from rollout.commands.result import said
     from rollout.plan.load import load_plan
 
-    loaded = load_plan(plan_file)
-    plan = loaded.plan
-    click.echo(
+    plan = load_plan(plan_file).plan
+    result = said(
+        ExitCode.OK,
         f"{plan_file}: valid plan {plan.name!r}: {len(plan.regions)} region(s), "
-        f"{len(plan.wave_list())} wave(s), {len(plan.targets)} target(s)"
+        f"{len(plan.wave_list())} wave(s), {len(plan.targets)} target(s)",
+        plan=plan.name,
+        regions=list(plan.regions),
+        waves=[list(wave) for wave in plan.wave_list()],
+        targets=[target.name for target in plan.targets],
     )
-    return ExitCode.OK
+    return _render(result, output)
 
 
 @main.command()
@@ -326,7 +332,7 @@ def _print_live_plan(preview: Any, live: Any, output: str) -> None:
 
         document = json.loads(render_plan_json(preview, mode="live"))
         document["live"] = dataclasses.asdict(live) | {"changes_pending": live.changes_pending}
-        click.echo(json.dumps(mask_strings(document), indent=2))
+        click.echo(json.dumps(mask_strings(document)))
     else:
         from rollout.redact import mask_secrets
         from rollout.reporters.plan_text import render_live_text, render_plan_text
@@ -486,9 +492,10 @@ def _render_error(lines: list[str], code: ExitCode) -> None:
     import json
 
     from rollout.redact import mask_strings
+    from rollout.reporters.json_output import versioned
     from rollout.reporters.output import GuardedOutput
 
-    document = {"schema_version": 1, "exit_code": int(code), "error": True, "lines": lines}
+    document = versioned({"exit_code": int(code), "error": True, "lines": lines})
     GuardedOutput()(json.dumps(mask_strings(document)))
 
 
@@ -501,13 +508,12 @@ def _render(result: Any, output: str) -> ExitCode:
     if output == "json":
         import json
 
+        from rollout.reporters.json_output import versioned
+
         if result.rollout is None:  # a run's events already said everything
-            document = {
-                "schema_version": 1,
-                "exit_code": int(result.exit_code),
-                "lines": list(result.lines),
-                **result.facts,
-            }
+            document = versioned(
+                {"exit_code": int(result.exit_code), "lines": list(result.lines), **result.facts}
+            )
             write(json.dumps(mask_strings(json.loads(json.dumps(document, default=str)))))
     else:
         # A refusal is said on standard error, where CI logs and people look for it.
@@ -534,12 +540,34 @@ def schema() -> ExitCode:
 
 @main.command()
 @acting_options
+@click.option("--watch", is_flag=True, help="Redraw until the rollout ends; exit with its code.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds between reads with --watch.",
+)
 @handle_errors
-def status(acting: ActingOptions) -> ExitCode:
+def status(acting: ActingOptions, watch: bool, interval: float) -> ExitCode:
     """Show live alias routing and any rollout in flight (exit 5)."""
-    from rollout.commands.inspect import status as read_status
+    from rollout.commands.status import status as read_status
 
-    return _render(read_status(_recorded_context(acting)), acting.output)
+    context = _recorded_context(acting)
+    if not watch:
+        return _render(read_status(context), acting.output)
+    from rollout.commands.status import watch as watch_status
+    from rollout.reporters.status_view import StatusView
+
+    view = StatusView(
+        json_lines=acting.output == "json",
+        terminal=sys.stdout.isatty(),
+        no_color=acting.no_color or "NO_COLOR" in os.environ,
+    )
+    try:
+        return watch_status(context, view.show, interval)
+    finally:
+        view.close()
 
 
 @main.command()
@@ -585,18 +613,24 @@ def resume(
 @main.command()
 @plan_file_option
 @endpoint_option
+@click.option("--region", "regions", multiple=True, help="Only this region (repeatable).")
 @click.option("--target", "targets", multiple=True, help="Only this target (repeatable).")
 @click.option("--full", is_flag=True, help="Skip every remaining step and bake: 100% now.")
 @output_option
 @handle_errors
 def promote(
-    plan_file: Path, endpoint_url: str | None, targets: tuple[str, ...], full: bool, output: str
+    plan_file: Path,
+    endpoint_url: str | None,
+    regions: tuple[str, ...],
+    targets: tuple[str, ...],
+    full: bool,
+    output: str,
 ) -> ExitCode:
     """Release the manual pause the running rollout waits at (--full: go to 100% now)."""
     from rollout.commands.requests import promote as send_promote
 
-    result = send_promote(_plain_context(plan_file, endpoint_url), targets, full=full)
-    return _render(result, output)
+    context = _plain_context(plan_file, endpoint_url)
+    return _render(send_promote(context, targets, full=full, regions=regions), output)
 
 
 @main.command()
@@ -627,13 +661,14 @@ def unlock(plan_file: Path, endpoint_url: str | None, force: bool, output: str) 
 @main.command()
 @plan_file_option
 @endpoint_option
+@click.option("--limit", type=click.IntRange(min=1), help="Only the latest N rollouts.")
 @output_option
 @handle_errors
-def history(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
+def history(plan_file: Path, endpoint_url: str | None, limit: int | None, output: str) -> ExitCode:
     """List past rollouts of this plan."""
-    from rollout.commands.inspect import history as read_history
+    from rollout.commands.history import history as read_history
 
-    return _render(read_history(_plain_context(plan_file, endpoint_url)), output)
+    return _render(read_history(_plain_context(plan_file, endpoint_url), limit=limit), output)
 
 
 def _account(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:

@@ -260,6 +260,11 @@ class LambdaTargetAdapter:
             self._function_arn = str(got["Configuration"]["FunctionArn"])
         return f"{self._function_arn}:{version}"
 
+    def content_digest(self, version: str) -> str:
+        """`code 3q2+7w…`: the version's CodeSha256 (an image's digest for an image)."""
+        got = self._configuration(version)
+        return f"code {_short(got['Configuration'].get('CodeSha256'))}"
+
     def create_alias(self, version: str) -> AliasState:
         """Create the alias at `version`."""
         got = self._call(

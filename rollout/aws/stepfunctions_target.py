@@ -6,7 +6,9 @@ whole-number weights that sum to 100.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +39,9 @@ CALLS = (
     ApiCall("stepfunctions", "CreateStateMachineAlias", Scope.TARGET_STATE_MACHINE),
     ApiCall("stepfunctions", "UpdateStateMachineAlias", Scope.TARGET_STATE_MACHINE),
 )
+
+# `arn:PARTITION:SERVICE:REGION:ACCOUNT:`: a definition names resources of its own region.
+_REGIONAL_ARN = re.compile(r"arn:([\w-]+):([\w-]+):[a-z0-9-]*:\d*:")
 
 
 class StepFunctionsTargetAdapter:
@@ -200,6 +205,14 @@ class StepFunctionsTargetAdapter:
     def version_arn(self, version: str) -> str:
         """Versions are named by their ARNs already."""
         return version
+
+    def content_digest(self, version: str) -> str:
+        """`definition 9f86d0…`: a digest of the version's definition, with this region and the
+        account left out of the ARNs it names, so one definition deployed everywhere compares
+        equal."""
+        text = json.dumps(self._definition_of(version), sort_keys=True, separators=(",", ":"))
+        neutral = _REGIONAL_ARN.sub(r"arn:\1:\2:-:-:", text)
+        return f"definition {hashlib.sha256(neutral.encode()).hexdigest()[:10]}…"
 
     def create_alias(self, version: str) -> AliasState:
         """Create the alias with all traffic on `version`."""

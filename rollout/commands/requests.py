@@ -57,8 +57,15 @@ def abort(context: CommandContext) -> CommandResult:
     )
 
 
-def promote(context: CommandContext, targets: tuple[str, ...], *, full: bool) -> CommandResult:
-    """Release the manual pause the chosen targets wait at now, or go to 100% with `full`."""
+def promote(
+    context: CommandContext,
+    targets: tuple[str, ...],
+    *,
+    full: bool,
+    regions: tuple[str, ...] = (),
+) -> CommandResult:
+    """Release the manual pause the chosen targets (in the chosen regions) wait at now, or go
+    to 100% with `full`."""
     store = context.store()
     recorded = store.read(context.name)
     known = {t.name for t in context.loaded.plan.targets}
@@ -85,7 +92,7 @@ def promote(context: CommandContext, targets: tuple[str, ...], *, full: bool) ->
         promotion_key(region, name): target.step
         for region, stored in record.regions.items()
         for name, target in stored.targets.items()
-        if target.paused and (not targets or name in targets)
+        if target.paused and (not targets or name in targets) and (not regions or region in regions)
     }
     if not waiting:
         return said(

@@ -69,6 +69,10 @@ class TargetAdapter(Protocol):
         """The ARN of one of this target's versions."""
         ...
 
+    def content_digest(self, version: str) -> str:
+        """What `version` runs, as a digest comparable across regions (`code 3q2+7w…`)."""
+        ...
+
     def create_alias(self, version: str) -> AliasState:
         """Create the alias pointing at `version` (first deploy)."""
         ...
@@ -220,6 +224,8 @@ class TargetSnapshot:
     new_version_arn: str | None = None
     step: int = 0
     paused: bool = False  # waiting at a manual pause (step is the pause's index)
+    # Wall-clock end of the bake under way, so `rollout status` can say how long is left.
+    bake_ends_at: datetime | None = None
 
 
 class JournalError(Exception):

@@ -7,6 +7,7 @@ read, check and record an alias in exactly the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from rollout.engine import events as ev
 from rollout.engine.ports import (
@@ -48,6 +49,7 @@ class TargetProgress:
     new: PublishedVersion
     index: int = 0
     bake_until: float | None = None
+    bake_ends_at: datetime | None = None  # bake_until on the wall clock, for the record
     paused: bool = False
     pending: AliasRouting | None = None  # a write whose answer is not known yet
     drifted: bool = False
@@ -107,6 +109,7 @@ class TargetProgress:
             new_version_arn=self.new.arn,
             step=self.index,
             paused=self.paused,
+            bake_ends_at=self.bake_ends_at if status is TargetStatus.SHIFTING else None,
         )
 
 

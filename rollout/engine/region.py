@@ -459,6 +459,7 @@ class RegionRollout:
         last_shift = last_shift_index(item.run.steps)
         if item.index <= last_shift:
             item.index, item.bake_until, item.paused = last_shift, None, False
+            item.bake_ends_at = None
             item.run = replace(item.run, steps=item.run.steps[: last_shift + 1])
 
     def _take(self, item: TargetProgress, step: Step) -> bool:
@@ -479,6 +480,9 @@ class RegionRollout:
         now = self.clock.monotonic()
         if item.bake_until is None:
             item.bake_until = now + step.duration.total_seconds()
+            item.bake_ends_at = self.clock.now() + step.duration
+            # Recorded so that `rollout status` elsewhere can say how long the bake has left.
+            self._record(item)
             self.emit(
                 ev.BakeStarted(
                     region=self.region,
@@ -489,7 +493,7 @@ class RegionRollout:
             )
         if now < item.bake_until:
             return False
-        item.bake_until = None
+        item.bake_until, item.bake_ends_at = None, None
         return True
 
     def _pause(self, item: TargetProgress) -> bool:

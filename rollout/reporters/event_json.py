@@ -14,9 +14,7 @@ from typing import Any
 
 from rollout.engine import events as ev
 from rollout.redact import mask_strings
-
-SCHEMA_VERSION = 1
-"""The version of every JSON document rollout writes; raised when a field changes meaning."""
+from rollout.reporters.json_output import SCHEMA_VERSION
 
 
 def event_document(event: ev.Event) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The plan preview as one JSON document, for scripts and CI."""
+"""The plan preview as one JSON document on one line, for scripts and CI."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 
 from rollout.plan.placeholders import find_placeholders
 from rollout.preview import PlanPreview, TargetPreview
+from rollout.reporters.json_output import SCHEMA_VERSION
 
 
 def render_plan_json(preview: PlanPreview, *, mode: str) -> str:
     """The preview as JSON; durations in seconds."""
     document = {
+        "schema_version": SCHEMA_VERSION,
         "plan": preview.name,
         "mode": mode,
         "duration_seconds": preview.duration.total_seconds(),
@@ -36,7 +38,7 @@ def render_plan_json(preview: PlanPreview, *, mode: str) -> str:
             for wave in preview.waves
         ],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(document) + "\n"  # one line, as every JSON document of rollout
 
 
 def _target(target: TargetPreview) -> dict[str, Any]:

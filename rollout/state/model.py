@@ -109,6 +109,7 @@ class TargetRecord(BaseModel):
     new_version_arn: str | None = None
     step: int = 0  # the index of the next step to take
     paused: bool = False  # waiting at the manual pause `step`
+    bake_ends_at: datetime | None = None  # when the bake under way ends (wall clock, UTC)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -179,6 +180,18 @@ class Requests(BaseModel):
     promote_full: bool = False
 
 
+class Starter(BaseModel):
+    """Who started a rollout: the user and host, and the CI run when it ran in CI."""
+
+    user: str
+    host: str
+    ci_url: str | None = None
+
+    def describe(self) -> str:
+        """`ana@laptop`, then the CI run's URL when there is one."""
+        return f"{self.user}@{self.host}{f' {self.ci_url}' if self.ci_url else ''}"
+
+
 class RolloutRecord(BaseModel):
     """One rollout of a plan name."""
 
@@ -196,6 +209,7 @@ class RolloutRecord(BaseModel):
     rollback_regions: list[str] = Field(default_factory=list)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    started_by: Starter | None = None  # None in records written before it was kept
     regions: dict[str, RegionRecord] = Field(default_factory=dict)
 
     @property

@@ -29,6 +29,7 @@ from rollout.state.model import (
     RolloutRecord,
     RolloutStatus,
     RoutingRecord,
+    Starter,
     TargetIdentity,
     TargetRecord,
     TerraformRecord,
@@ -91,6 +92,7 @@ def snapshot_of(record: TargetRecord) -> TargetSnapshot:
         new_version_arn=record.new_version_arn,
         step=record.step,
         paused=record.paused,
+        bake_ends_at=record.bake_ends_at,
     )
 
 
@@ -127,7 +129,10 @@ class RolloutSession:
         record = RolloutRecord(
             id=uuid.uuid4().hex[:12], plan=name, plan_hash=plan_hash, plan_parts=dict(plan_parts)
         )
-        return cls(store, record, clock)
+        session = cls(store, record, clock)
+        holder = session.holder
+        record.started_by = Starter(user=holder.user, host=holder.host, ci_url=holder.ci_url)
+        return session
 
     # -- the lock ------------------------------------------------------------------------------
 
@@ -230,6 +235,7 @@ class RolloutSession:
                 new_version_arn=snapshot.new_version_arn,
                 step=snapshot.step,
                 paused=snapshot.paused,
+                bake_ends_at=snapshot.bake_ends_at,
             )
             self._save()
 

@@ -443,7 +443,7 @@ def test_every_recovery_command_speaks_json_for_scripts(release: Release) -> Non
     assert unlock["exit_code"] == 1 and "locked by" in unlock["lines"][0]
     assert abort["exit_code"] == 1
     assert rolled[-1]["event"] == "rollout_finished" and rolled[-1]["exit_code"] == 0
-    assert [r["status"] for r in history["rollouts"]] == ["rolled_back"]
+    assert [r["outcome"] for r in history["rollouts"]] == ["rolled_back"]
 
 
 def test_resume_needs_no_package_for_what_was_published_and_still_rolls_all_back(

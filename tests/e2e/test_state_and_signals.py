@@ -293,6 +293,8 @@ def test_history_lists_finished_rollouts(world: World, aws_endpoint: str, tmp_pa
     )
     listed = run_cli(["history", "-f", str(plan)])
     assert listed.exit_code == 0
-    assert " succeeded (us-east-1: succeeded)" in listed.stdout
+    header, row = listed.stdout.splitlines()
+    assert header.split()[:4] == ["STARTED", "(UTC)", "ROLLOUT", "OUTCOME"]
+    assert " succeeded " in row and " api 1 → 2 " in row
     mode = (tmp_path / ".rollout" / "e2e.json").stat().st_mode & 0o777
     assert mode == 0o600

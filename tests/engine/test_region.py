@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from rollout.engine.alarm_watch import AlarmPolicy
@@ -22,6 +22,7 @@ from strategies import steps as explicit
 from tests.engine.fakes import EventLog, FakeAlarms, FakeClock, FakeHooks, FakeTarget
 
 MINUTE = timedelta(minutes=1)
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)  # the fake clock's wall time at 0 s
 
 
 def region(
@@ -575,3 +576,29 @@ def test_replacing_a_split_whose_larger_version_already_serves_the_release_moves
     assert list(target.versions) == ["1", "2"]  # nothing published
     # Only forward from its 70%: the 75% step, then 100%; never back to 25% or 50%.
     assert [float(r.weight_of("2")) for _, r in target.history] == [75.0, 100.0]
+
+
+class LastSnapshots:
+    """A journal keeping each target's last recorded snapshot, as a state store would."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, TargetSnapshot] = {}
+
+    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
+        self.last[name] = snapshot
+
+
+def test_a_bake_under_way_is_recorded_with_the_wall_clock_time_it_ends() -> None:
+    clock = FakeClock()
+    journal = LastSnapshots()
+    during: list[TargetSnapshot] = []
+    clock.at(120.0, lambda: during.append(journal.last["api"]))
+    steps = canary.steps(percent=Decimal(10), interval=5 * MINUTE, bake=timedelta(0))
+    engine, _ = region(
+        clock, [TargetRun("api", FakeTarget(clock), steps, ("errors",))], journal=journal
+    )
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert during[0].status is TargetStatus.SHIFTING
+    assert during[0].bake_ends_at == START + 5 * MINUTE  # the canary's bake began at 0 s
+    assert journal.last["api"].bake_ends_at is None  # done: no bake under way
