@@ -516,17 +516,24 @@ def resume(acting: ActingOptions, force: bool) -> ExitCode:
 @main.command()
 @plan_file_option
 @endpoint_option
+@click.option("--region", "regions", multiple=True, help="Only this region (repeatable).")
 @click.option("--target", "targets", multiple=True, help="Only this target (repeatable).")
 @click.option("--full", is_flag=True, help="Skip every remaining step and bake: 100% now.")
 @output_option
 @handle_errors
 def promote(
-    plan_file: Path, endpoint_url: str | None, targets: tuple[str, ...], full: bool, output: str
+    plan_file: Path,
+    endpoint_url: str | None,
+    regions: tuple[str, ...],
+    targets: tuple[str, ...],
+    full: bool,
+    output: str,
 ) -> ExitCode:
     """Release the manual pause the running rollout waits at (--full: go to 100% now)."""
     from rollout.commands.requests import promote as send_promote
 
-    result = send_promote(_plain_context(plan_file, endpoint_url), targets, full=full)
+    context = _plain_context(plan_file, endpoint_url)
+    result = send_promote(context, regions, targets, full=full)
     return _render(result, output)
 
 

@@ -31,6 +31,7 @@ class TargetRun:
     alarms: tuple[str, ...] = ()
     before_traffic: HookSpec | None = None
     after_traffic: HookSpec | None = None
+    on_pause: HookSpec | None = None  # tells a human that a manual pause waits for them
 
 
 class DriftError(Exception):
@@ -49,6 +50,7 @@ class TargetProgress:
     index: int = 0
     bake_until: float | None = None
     paused: bool = False
+    notified: bool = False  # the on_pause hook ran for the pause at `index`
     pending: AliasRouting | None = None  # a write whose answer is not known yet
     drifted: bool = False
     found: AliasRouting | None = None  # what a drifted alias serves, as last read
@@ -88,6 +90,8 @@ class TargetProgress:
             PublishedVersion(snapshot.new_version, snapshot.new_version_arn or ""),
             index=min(snapshot.step, len(run.steps)),
             pending=snapshot.pending,
+            # A resume while still paused must not tell the human a second time.
+            notified=snapshot.paused and snapshot.notified,
         )
         if item.done and not item.serves_new:
             # The steps changed since (an edited plan, resumed with --force): finish with the
@@ -107,6 +111,7 @@ class TargetProgress:
             new_version_arn=self.new.arn,
             step=self.index,
             paused=self.paused,
+            notified=self.notified,
         )
 
 

@@ -27,10 +27,14 @@ def describe_event(event: ev.Event) -> str:  # noqa: PLR0912 (one case per event
             return f"shifted to {weight:g}% ({routing})"
         case ev.BakeStarted(seconds=seconds):
             return f"watching alarms for {seconds:g}s"
+        case ev.PauseStarted(promote_command=str(command)) if command:
+            return f"paused: run `{command}`"
         case ev.PauseStarted():
             return "paused: waiting for `rollout promote`"
         case ev.AlarmChanged(alarm=alarm, previous=previous, state=state):
             return f"alarm {alarm}: {previous or 'unknown'} -> {state}"
+        case ev.HookFinished(phase="on_pause", hook=hook, passed=False, detail=detail):
+            return f"warning: on_pause hook {hook} failed (still paused): {detail}"
         case ev.HookFinished(phase=phase, hook=hook, passed=passed, detail=detail):
             return f"{phase} hook {hook} {'passed' if passed else 'FAILED'}: {detail}"
         case ev.DriftDetected(expected=expected, found=found):

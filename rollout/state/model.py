@@ -109,6 +109,7 @@ class TargetRecord(BaseModel):
     new_version_arn: str | None = None
     step: int = 0  # the index of the next step to take
     paused: bool = False  # waiting at the manual pause `step`
+    notified: bool = False  # the on_pause hook ran for the manual pause `step`
     updated_at: datetime = Field(default_factory=utcnow)
 
 

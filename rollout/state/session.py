@@ -91,6 +91,7 @@ def snapshot_of(record: TargetRecord) -> TargetSnapshot:
         new_version_arn=record.new_version_arn,
         step=record.step,
         paused=record.paused,
+        notified=record.notified,
     )
 
 
@@ -230,6 +231,7 @@ class RolloutSession:
                 new_version_arn=snapshot.new_version_arn,
                 step=snapshot.step,
                 paused=snapshot.paused,
+                notified=snapshot.notified,
             )
             self._save()
 
