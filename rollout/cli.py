@@ -29,6 +29,11 @@ CONTEXT_SETTINGS: dict[str, Any] = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def example(purpose: str, command_line: str) -> str:
+    """A help epilog with one example a user can copy; `\\b` keeps click from rewrapping it."""
+    return f"\b\nExample ({purpose}):\n  {command_line}"
+
+
 def plan_file_option(function: F) -> F:
     """`-f PLAN`, defaulting to rollout.yaml."""
     return click.option(
@@ -242,7 +247,10 @@ def handle_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(
+    context_settings=CONTEXT_SETTINGS,
+    epilog=example("see it work against a local AWS emulator", "rollout demo"),
+)
 @click.version_option(__version__, "--version", prog_name="rollout", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def main(debug: bool) -> None:
@@ -254,7 +262,9 @@ def main(debug: bool) -> None:
     """
 
 
-@main.command()
+@main.command(
+    epilog=example("check a plan before committing it", "rollout validate -f deploy/rollout.yaml")
+)
 @plan_file_option
 @handle_errors
 def validate(plan_file: Path) -> ExitCode:
@@ -270,7 +280,12 @@ def validate(plan_file: Path) -> ExitCode:
     return ExitCode.OK
 
 
-@main.command()
+@main.command(
+    epilog=example(
+        "exit 2 when us-east-1 has something to release",
+        "rollout plan -f rollout.yaml --region us-east-1 --detailed-exitcode",
+    )
+)
 @acting_options
 @click.option("--offline", is_flag=True, help="From the plan file alone; read nothing from AWS.")
 @click.option(
@@ -347,7 +362,9 @@ def _say(line: str) -> None:
     warn(line)
 
 
-@main.command()
+@main.command(
+    epilog=example("release without a prompt, as CI does", "rollout apply -f rollout.yaml --yes")
+)
 @acting_options
 @click.option(
     "--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal)."
@@ -457,7 +474,11 @@ def _render(result: Any, output: str) -> ExitCode:
     return ExitCode(result.exit_code)
 
 
-@main.command()
+@main.command(
+    epilog=example(
+        "let editors complete and check plan files", "rollout schema > rollout.schema.json"
+    )
+)
 @handle_errors
 def schema() -> ExitCode:
     """Print the JSON Schema of the plan file."""
@@ -469,7 +490,7 @@ def schema() -> ExitCode:
     return ExitCode.OK
 
 
-@main.command()
+@main.command(epilog=example("for a script", "rollout status -f rollout.yaml --output json"))
 @acting_options
 @handle_errors
 def status(acting: ActingOptions) -> ExitCode:
@@ -479,7 +500,12 @@ def status(acting: ActingOptions) -> ExitCode:
     return _render(read_status(_recorded_context(acting)), acting.output)
 
 
-@main.command()
+@main.command(
+    epilog=example(
+        "put one region back, leave the others",
+        "rollout rollback -f rollout.yaml --region eu-west-1",
+    )
+)
 @acting_options
 @handle_errors
 def rollback(acting: ActingOptions) -> ExitCode:
@@ -495,7 +521,7 @@ def rollback(acting: ActingOptions) -> ExitCode:
     return _render(result, acting.output)
 
 
-@main.command()
+@main.command(epilog=example("carry on after the CI runner died", "rollout resume -f rollout.yaml"))
 @acting_options
 @click.option("--force", is_flag=True, help="Carry on even though the plan changed since.")
 @handle_errors
@@ -513,7 +539,12 @@ def resume(acting: ActingOptions, force: bool) -> ExitCode:
     return _render(result, acting.output)
 
 
-@main.command()
+@main.command(
+    epilog=example(
+        "release one target's pause in one region",
+        "rollout promote -f rollout.yaml --region us-east-1 --target api",
+    )
+)
 @plan_file_option
 @endpoint_option
 @click.option("--region", "regions", multiple=True, help="Only this region (repeatable).")
@@ -537,7 +568,9 @@ def promote(
     return _render(result, output)
 
 
-@main.command()
+@main.command(
+    epilog=example("from another terminal than the apply's", "rollout abort -f rollout.yaml")
+)
 @plan_file_option
 @endpoint_option
 @output_option
@@ -549,7 +582,9 @@ def abort(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     return _render(send_abort(_plain_context(plan_file, endpoint_url)), output)
 
 
-@main.command()
+@main.command(
+    epilog=example("break the lock a killed runner left", "rollout unlock -f rollout.yaml --force")
+)
 @plan_file_option
 @endpoint_option
 @click.option("--force", is_flag=True, help="Break the lock (after showing its holder).")
@@ -562,7 +597,7 @@ def unlock(plan_file: Path, endpoint_url: str | None, force: bool, output: str) 
     return _render(break_lock(_plain_context(plan_file, endpoint_url), force=force), output)
 
 
-@main.command()
+@main.command(epilog=example("for a script", "rollout history -f rollout.yaml --output json"))
 @plan_file_option
 @endpoint_option
 @output_option
@@ -574,7 +609,7 @@ def history(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     return _render(read_history(_plain_context(plan_file, endpoint_url)), output)
 
 
-@main.command()
+@main.command(epilog=example("one release that succeeds, one an alarm rolls back", "rollout demo"))
 @handle_errors
 def demo() -> ExitCode:
     """Run two real rollouts against a local AWS emulator."""
@@ -591,12 +626,23 @@ def demo() -> ExitCode:
     return ExitCode.OK if result.as_intended else ExitCode.ERROR
 
 
-@main.group()
+@main.group(
+    epilog=example(
+        "write and check the proxy's configuration",
+        "rollout nginx render domains.yaml -o build/nginx.conf --check",
+    )
+)
 def nginx() -> None:
     """NGINX domain-mapping configs."""
 
 
-@nginx.command("render")
+@nginx.command(
+    "render",
+    epilog=example(
+        "write and check the proxy's configuration",
+        "rollout nginx render domains.yaml -o build/nginx.conf --check",
+    ),
+)
 @click.argument("mappings", type=click.Path(path_type=Path))
 @click.option(
     "-o",
