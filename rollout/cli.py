@@ -30,6 +30,11 @@ CONTEXT_SETTINGS: dict[str, Any] = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def example(purpose: str, command_line: str) -> str:
+    """A help epilog with one example a user can copy; `\\b` keeps click from rewrapping it."""
+    return f"\b\nExample ({purpose}):\n  {command_line}"
+
+
 def plan_file_option(function: F) -> F:
     """`-f PLAN`, defaulting to rollout.yaml."""
     return click.option(
@@ -262,7 +267,10 @@ def handle_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(
+    context_settings=CONTEXT_SETTINGS,
+    epilog=example("see it work against a local AWS emulator", "rollout demo"),
+)
 @click.version_option(__version__, "--version", prog_name="rollout", message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def main(debug: bool) -> None:
@@ -274,7 +282,9 @@ def main(debug: bool) -> None:
     """
 
 
-@main.command()
+@main.command(
+    epilog=example("check a plan before committing it", "rollout validate -f deploy/rollout.yaml")
+)
 @plan_file_option
 @output_option
 @handle_errors
@@ -296,7 +306,12 @@ def validate(plan_file: Path, output: str) -> ExitCode:
     return _render(result, output)
 
 
-@main.command()
+@main.command(
+    epilog=example(
+        "exit 2 when us-east-1 has something to release",
+        "rollout plan -f rollout.yaml --region us-east-1 --detailed-exitcode",
+    )
+)
 @acting_options
 @click.option("--offline", is_flag=True, help="From the plan file alone; read nothing from AWS.")
 @click.option(
@@ -394,7 +409,9 @@ def _say(line: str) -> None:
     warn(line)
 
 
-@main.command()
+@main.command(
+    epilog=example("release without a prompt, as CI does", "rollout apply -f rollout.yaml --yes")
+)
 @acting_options
 @click.option(
     "--yes", is_flag=True, help="Do not ask for confirmation (needed without a terminal)."
@@ -526,7 +543,11 @@ def _render(result: Any, output: str) -> ExitCode:
     return ExitCode(result.exit_code)
 
 
-@main.command()
+@main.command(
+    epilog=example(
+        "let editors complete and check plan files", "rollout schema > rollout.schema.json"
+    )
+)
 @handle_errors
 def schema() -> ExitCode:
     """Print the JSON Schema of the plan file."""
@@ -538,7 +559,7 @@ def schema() -> ExitCode:
     return ExitCode.OK
 
 
-@main.command()
+@main.command(epilog=example("for a script", "rollout status -f rollout.yaml --output json"))
 @acting_options
 @click.option("--watch", is_flag=True, help="Redraw until the rollout ends; exit with its code.")
 @click.option(
@@ -570,7 +591,12 @@ def status(acting: ActingOptions, watch: bool, interval: float) -> ExitCode:
         view.close()
 
 
-@main.command()
+@main.command(
+    epilog=example(
+        "put one region back, leave the others",
+        "rollout rollback -f rollout.yaml --region eu-west-1",
+    )
+)
 @acting_options
 @events_file_option
 @junit_option
@@ -588,7 +614,7 @@ def rollback(acting: ActingOptions, events_file: Path | None, junit: Path | None
     return _render(result, acting.output)
 
 
-@main.command()
+@main.command(epilog=example("carry on after the CI runner died", "rollout resume -f rollout.yaml"))
 @acting_options
 @click.option("--force", is_flag=True, help="Carry on even though the plan changed since.")
 @events_file_option
@@ -610,7 +636,12 @@ def resume(
     return _render(result, acting.output)
 
 
-@main.command()
+@main.command(
+    epilog=example(
+        "release one target's pause in one region",
+        "rollout promote -f rollout.yaml --region us-east-1 --target api",
+    )
+)
 @plan_file_option
 @endpoint_option
 @click.option("--region", "regions", multiple=True, help="Only this region (repeatable).")
@@ -633,7 +664,9 @@ def promote(
     return _render(send_promote(context, targets, full=full, regions=regions), output)
 
 
-@main.command()
+@main.command(
+    epilog=example("from another terminal than the apply's", "rollout abort -f rollout.yaml")
+)
 @plan_file_option
 @endpoint_option
 @output_option
@@ -645,7 +678,9 @@ def abort(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     return _render(send_abort(_plain_context(plan_file, endpoint_url)), output)
 
 
-@main.command()
+@main.command(
+    epilog=example("break the lock a killed runner left", "rollout unlock -f rollout.yaml --force")
+)
 @plan_file_option
 @endpoint_option
 @click.option("--force", is_flag=True, help="Break the lock (after showing its holder).")
@@ -658,7 +693,7 @@ def unlock(plan_file: Path, endpoint_url: str | None, force: bool, output: str) 
     return _render(break_lock(_plain_context(plan_file, endpoint_url), force=force), output)
 
 
-@main.command()
+@main.command(epilog=example("for a script", "rollout history -f rollout.yaml --output json"))
 @plan_file_option
 @endpoint_option
 @click.option("--limit", type=click.IntRange(min=1), help="Only the latest N rollouts.")
@@ -700,7 +735,7 @@ def iam_policy(plan_file: Path, account: str | None, output: str) -> ExitCode:
     return _render(result, output)
 
 
-@main.command()
+@main.command(epilog=example("one release that succeeds, one an alarm rolls back", "rollout demo"))
 @handle_errors
 def demo() -> ExitCode:
     """Run two real rollouts against a local AWS emulator."""
@@ -718,12 +753,23 @@ def demo() -> ExitCode:
     return ExitCode.OK if result.as_intended else ExitCode.ERROR
 
 
-@main.group()
+@main.group(
+    epilog=example(
+        "write and check the proxy's configuration",
+        "rollout nginx render domains.yaml -o build/nginx.conf --check",
+    )
+)
 def nginx() -> None:
     """NGINX domain-mapping configs."""
 
 
-@nginx.command("render")
+@nginx.command(
+    "render",
+    epilog=example(
+        "write and check the proxy's configuration",
+        "rollout nginx render domains.yaml -o build/nginx.conf --check",
+    ),
+)
 @click.argument("mappings", type=click.Path(path_type=Path))
 @click.option(
     "-o",

@@ -32,4 +32,7 @@ Commands:
   status      Show live alias routing and any rollout in flight (exit 5).
   unlock      Break a stale lock, after showing its holder.
   validate    Check the plan file; touch nothing.
+
+  Example (see it work against a local AWS emulator):
+    rollout demo
 """

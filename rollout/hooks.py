@@ -41,17 +41,20 @@ _SHOWN = 300  # characters of a hook's output or error kept in its outcome
 
 def hook_values(context: HookContext) -> dict[str, str]:
     """The placeholders a hook may use."""
-    return {
+    values = {
         **context.values,
         "region": context.region,
         "alias_arn": context.alias_arn,
         "version": context.new_version.rsplit(":", 1)[-1],
     }
+    if context.promote_command:  # an on_pause hook: the way to release the pause
+        values["promote_command"] = context.promote_command
+    return values
 
 
 def hook_environment(context: HookContext) -> dict[str, str]:
     """`ROLLOUT_*` variables describing the release, for command hooks."""
-    return {
+    environment = {
         "ROLLOUT_REGION": context.region,
         "ROLLOUT_TARGET": context.target,
         "ROLLOUT_PHASE": context.phase,
@@ -60,6 +63,18 @@ def hook_environment(context: HookContext) -> dict[str, str]:
         "ROLLOUT_NEW_VERSION_ARN": context.new_version_arn,
         "ROLLOUT_OLD_VERSION": (context.old_version or "").rsplit(":", 1)[-1],
     }
+    if context.promote_command:
+        environment["ROLLOUT_PROMOTE_COMMAND"] = context.promote_command
+    return environment
+
+
+def _url_values(context: HookContext) -> dict[str, str]:
+    """The placeholders of an `http` hook: the promote command is text with spaces, so it is
+    percent-encoded to stay one query value (`?text={promote_command}`)."""
+    values = hook_values(context)
+    if "promote_command" in values:
+        values["promote_command"] = urllib.parse.quote(values["promote_command"], safe="")
+    return values
 
 
 class PlanHookRunner:
@@ -92,7 +107,7 @@ class PlanHookRunner:
         if hook.kind is HookKind.COMMAND:
             return self._command(hook.value, context, timeout)
         if hook.kind is HookKind.HTTP:
-            return _http(render(hook.value, hook_values(context)), timeout)
+            return _http(render(hook.value, _url_values(context)), timeout)
         if hook.kind is HookKind.LAMBDA:
             return self._lambda(hook.value, context, timeout)
         return self._stepfunctions(hook.value, context, timeout)

@@ -42,7 +42,7 @@ def emulator() -> Iterator[str]:
         from moto.server import ThreadedMotoServer  # noqa: PLC0415 (an optional extra)
     except ImportError as exc:
         raise SandboxMissingError(
-            "the sandbox needs the extra: pip install 'rollout[sandbox]'"
+            "the sandbox needs the extra: pip install 'rollout-aws[sandbox]'"
         ) from exc
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     # The emulator accepts any credentials; these keep real ones out of its requests.

@@ -12,6 +12,7 @@ import hashlib
 import http.server
 import io
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -216,8 +217,16 @@ def test_command_hook_ordinary_output_is_left_alone(tmp_path: Path) -> None:
     assert runner(tmp_path).run(printing(tmp_path, ordinary), CONTEXT).detail == ordinary
 
 
+PROMOTE = "rollout promote -f 'deploy plans/rollout.yaml' --region us-east-1 --target api"
+
+
 class _Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path.startswith("/say?"):
+            said = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)["text"]
+            self.send_response(200 if said == [PROMOTE] else 400)
+            self.end_headers()
+            return
         if self.path == "/private":
             expected = "Basic " + base64.b64encode(b"ops:s3cr3t pass").decode()
             self.send_response(200 if self.headers.get("Authorization") == expected else 401)
@@ -257,6 +266,22 @@ def test_http_hook_sends_the_urls_user_and_password_as_basic_auth(
 def test_a_hooks_description_in_events_masks_the_secrets_its_url_carries() -> None:
     described = hook(http="https://ops:hunter22@health.example/check?token=abc123").describe()
     assert described == "http https://ops:[redacted]@health.example/check?token=[redacted]"
+
+
+def test_an_on_pause_http_hook_gets_the_promote_command_as_one_query_value(
+    tmp_path: Path, health_server: str
+) -> None:
+    paused = replace(CONTEXT, phase="on_pause", promote_command=PROMOTE)
+    notice = hook(http=f"{health_server}/say?text={{promote_command}}")
+    assert runner(tmp_path).run(notice, paused).passed
+
+
+def test_an_on_pause_command_hook_gets_the_promote_command_as_one_word_and_in_its_environment(
+    tmp_path: Path,
+) -> None:
+    paused = replace(CONTEXT, phase="on_pause", promote_command=PROMOTE)
+    notice = hook(command='test "$ROLLOUT_PROMOTE_COMMAND" = {promote_command} && echo ok')
+    assert runner(tmp_path).run(notice, paused).passed
 
 
 def test_http_hook_to_a_closed_port_fails(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from rollout.state.store import StateStore, holder_is_dead
 
 
 class UnknownTargetError(ValueError):
-    """`promote --target` names no target of the rollout."""
+    """`promote --target` or `--region` names no target or region of the rollout."""
 
 
 @dataclass(frozen=True)
@@ -68,15 +68,7 @@ def promote(
     to 100% with `full`."""
     store = context.store()
     recorded = store.read(context.name)
-    known = {t.name for t in context.loaded.plan.targets}
-    if recorded is not None:
-        known |= {name for stored in recorded.regions.values() for name in stored.targets}
-    unknown = [name for name in targets if name not in known]
-    if unknown:
-        raise UnknownTargetError(
-            f"no target named {unknown[0]!r} (the plan and the record have "
-            f"{', '.join(sorted(known))})"
-        )
+    _check_names(context, recorded, regions, targets)
     running = _running(context, store)
     if isinstance(running, CommandResult):
         return running
@@ -107,6 +99,30 @@ def promote(
         f"asked rollout {record.id} to go past the manual pause of {', '.join(sorted(waiting))}",
         promoted=sorted(waiting),
     )
+
+
+def _check_names(
+    context: CommandContext,
+    recorded: RolloutRecord | None,
+    regions: tuple[str, ...],
+    targets: tuple[str, ...],
+) -> None:
+    """Every --region and --target names one of the plan's or the record's (a usage error)."""
+    plan = context.loaded.plan
+    known_regions = set(plan.regions) | set(recorded.regions if recorded else ())
+    known_targets = {t.name for t in plan.targets}
+    if recorded is not None:
+        known_targets |= {name for stored in recorded.regions.values() for name in stored.targets}
+    for asked, known, what in (
+        (regions, known_regions, "region"),
+        (targets, known_targets, "target"),
+    ):
+        unknown = [name for name in asked if name not in known]
+        if unknown:
+            raise UnknownTargetError(
+                f"no {what} named {unknown[0]!r} (the plan and the record have "
+                f"{', '.join(sorted(known))})"
+            )
 
 
 def unlock(context: CommandContext, *, force: bool) -> CommandResult:

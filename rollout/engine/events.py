@@ -100,6 +100,7 @@ class BakeStarted(Event):
 @dataclass(frozen=True, kw_only=True)
 class PauseStarted(Event):
     kind: ClassVar[str] = "pause_started"
+    promote_command: str = ""  # the `rollout promote` command line that releases this pause
 
 
 @dataclass(frozen=True, kw_only=True)

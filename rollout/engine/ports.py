@@ -139,17 +139,18 @@ class HookContext:
 
     region: str
     target: str
-    phase: str  # before_traffic | after_traffic
+    phase: str  # before_traffic | after_traffic | on_pause
     alias_arn: str
     new_version: str
     new_version_arn: str
     old_version: str | None
     # The region's placeholder values a hook may use: `{tf.NAME}`, `{targets.NAME.version}`.
     values: Mapping[str, str] = field(default_factory=dict)
+    promote_command: str = ""  # on_pause only: the command line that releases the pause
 
     def payload(self) -> dict[str, str | None]:
         """What a Lambda or Step Functions hook receives as its input."""
-        return {
+        payload = {
             "region": self.region,
             "target": self.target,
             "phase": self.phase,
@@ -158,6 +159,9 @@ class HookContext:
             "new_version_arn": self.new_version_arn,
             "old_version": self.old_version,
         }
+        if self.promote_command:
+            payload["promote_command"] = self.promote_command
+        return payload
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,7 @@ class TargetSnapshot:
     paused: bool = False  # waiting at a manual pause (step is the pause's index)
     # Wall-clock end of the bake under way, so `rollout status` can say how long is left.
     bake_ends_at: datetime | None = None
+    notified: bool = False  # the on_pause hook ran for the pause at `step`
 
 
 class JournalError(Exception):

@@ -32,6 +32,7 @@ class TargetRun:
     alarms: tuple[str, ...] = ()
     before_traffic: HookSpec | None = None
     after_traffic: HookSpec | None = None
+    on_pause: HookSpec | None = None  # tells a human that a manual pause waits for them
 
 
 class DriftError(Exception):
@@ -51,6 +52,7 @@ class TargetProgress:
     bake_until: float | None = None
     bake_ends_at: datetime | None = None  # bake_until on the wall clock, for the record
     paused: bool = False
+    notified: bool = False  # the on_pause hook ran for the pause at `index`
     pending: AliasRouting | None = None  # a write whose answer is not known yet
     drifted: bool = False
     found: AliasRouting | None = None  # what a drifted alias serves, as last read
@@ -90,6 +92,8 @@ class TargetProgress:
             PublishedVersion(snapshot.new_version, snapshot.new_version_arn or ""),
             index=min(snapshot.step, len(run.steps)),
             pending=snapshot.pending,
+            # A resume while still paused must not tell the human a second time.
+            notified=snapshot.paused and snapshot.notified,
         )
         if item.done and not item.serves_new:
             # The steps changed since (an edited plan, resumed with --force): finish with the
@@ -110,6 +114,7 @@ class TargetProgress:
             step=self.index,
             paused=self.paused,
             bake_ends_at=self.bake_ends_at if status is TargetStatus.SHIFTING else None,
+            notified=self.notified,
         )
 
 

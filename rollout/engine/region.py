@@ -57,6 +57,10 @@ def _never_promoted(_target: str, _step: int) -> bool:
     return False
 
 
+def _no_promote_command(_target: str) -> str:
+    return ""
+
+
 @dataclass
 class RegionRollout:
     """Runs one region's traffic; it never raises for AWS, hook or journal failures, it reports
@@ -75,6 +79,8 @@ class RegionRollout:
     abort_requested: Callable[[], bool] = lambda: False
     interrupted: Callable[[], bool] = lambda: False  # a signal: cheap to ask, asked often
     full_promotion_requested: Callable[[], bool] = lambda: False
+    # target -> the `rollout promote` command line that releases its pause in this region
+    promote_command: Callable[[str], str] = _no_promote_command
     journal: Journal = field(default_factory=NullJournal)
     rollback_deadline_seconds: float = 300.0
     description: str = "rollout"
@@ -460,6 +466,7 @@ class RegionRollout:
         if item.index <= last_shift:
             item.index, item.bake_until, item.paused = last_shift, None, False
             item.bake_ends_at = None
+            item.notified = False
             item.run = replace(item.run, steps=item.run.steps[: last_shift + 1])
 
     def _take(self, item: TargetProgress, step: Step) -> bool:
@@ -501,11 +508,37 @@ class RegionRollout:
             item.paused = True
             # Recorded so that `rollout promote` releases this pause and no later one.
             self._record(item)
-            self.emit(ev.PauseStarted(region=self.region, target=item.run.name))
+            command = self.promote_command(item.run.name)
+            self.emit(
+                ev.PauseStarted(region=self.region, target=item.run.name, promote_command=command)
+            )
+            if not item.notified:
+                self._notify(item, command)
         if not self.promoted(item.run.name, item.index):
             return False
-        item.paused = False
+        item.paused, item.notified = False, False
         return True
+
+    def _notify(self, item: TargetProgress, command: str) -> None:
+        """Run the on_pause hook once per pause; its failure is a warning, never a rollback:
+        a notification that did not get through leaves the release as safe as it was."""
+        hook = item.run.on_pause
+        if hook is None:
+            return
+        outcome = self.hooks.run(hook, self._hook_context(item, "on_pause", command))
+        # Recorded after it ran: a process killed meanwhile tells the human again on resume.
+        item.notified = True
+        self._record(item)
+        self.emit(
+            ev.HookFinished(
+                region=self.region,
+                target=item.run.name,
+                phase="on_pause",
+                hook=hook.describe(),
+                passed=outcome.passed,
+                detail=outcome.detail,
+            )
+        )
 
     def _set_weight(self, item: TargetProgress, weight: Decimal) -> None:
         current = read_checked(item, self.region, self.emit)
@@ -530,22 +563,12 @@ class RegionRollout:
     def _run_hook(self, item: TargetProgress, hook: HookSpec | None, phase: str) -> None:
         if hook is None:
             return
-        context = HookContext(
-            region=self.region,
-            target=item.run.name,
-            phase=phase,
-            alias_arn=item.initial.arn,
-            new_version=item.new.version,
-            new_version_arn=item.new.arn,
-            old_version=item.old,
-            values=dict(self._known),
-        )
         self.emit(
             ev.HookStarted(
                 region=self.region, target=item.run.name, phase=phase, hook=hook.describe()
             )
         )
-        outcome = self.hooks.run(hook, context)
+        outcome = self.hooks.run(hook, self._hook_context(item, phase))
         self.emit(
             ev.HookFinished(
                 region=self.region,
@@ -560,6 +583,21 @@ class RegionRollout:
             raise _Stop(
                 Outcome.ROLLED_BACK, f"{item.run.name}: {phase} hook failed: {outcome.detail}"
             )
+
+    def _hook_context(
+        self, item: TargetProgress, phase: str, promote_command: str = ""
+    ) -> HookContext:
+        return HookContext(
+            region=self.region,
+            target=item.run.name,
+            phase=phase,
+            alias_arn=item.initial.arn,
+            new_version=item.new.version,
+            new_version_arn=item.new.arn,
+            old_version=item.old,
+            values=dict(self._known),
+            promote_command=promote_command,
+        )
 
 
 def _shift_number(steps: Sequence[Step], index: int) -> int:

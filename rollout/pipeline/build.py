@@ -34,6 +34,7 @@ from rollout.nginx.mapping import (
 from rollout.nginx.options import NginxUsageError, proxy_options
 from rollout.pipeline.nginx import NginxJob, NginxStage
 from rollout.pipeline.ports_of_plan import alarm_policy, hook_spec
+from rollout.pipeline.promote_line import promote_command
 from rollout.pipeline.region import RegionPipeline, record_nothing
 from rollout.pipeline.scope import RegionScope
 from rollout.pipeline.selection import Selection
@@ -318,6 +319,7 @@ class RegionBuild:
             alarms=tuple(scope.render(a, f"targets.{target.name}.alarms") for a in target.alarms),
             before_traffic=hook_spec(target.hooks.before_traffic),
             after_traffic=hook_spec(target.hooks.after_traffic),
+            on_pause=hook_spec(target.hooks.on_pause),
         )
 
     def recorded_run(self, name: str, identity: TargetIdentity) -> TargetRun:
@@ -364,6 +366,9 @@ class RegionBuild:
             abort_requested=session.abort_requested if session else _never,
             interrupted=session.interrupted.is_set if session else _never,
             full_promotion_requested=session.full_promotion_requested if session else _never,
+            promote_command=lambda target: promote_command(
+                self.builder.loaded, region, target, self.builder.endpoint_url
+            ),
             journal=journal,
             description=f"rollout {session.record.id}" if session else "rollout",
         )

@@ -137,7 +137,7 @@ class TrafficStage:
 
     def _require_hook_outputs(self, scope: RegionScope) -> None:
         for target in self.targets:
-            for phase in ("before_traffic", "after_traffic"):
+            for phase in ("before_traffic", "after_traffic", "on_pause"):
                 spec = hook_spec(getattr(target.hooks, phase))
                 if spec is not None:
                     where = f"targets.{target.name}.hooks.{phase}"

@@ -16,6 +16,7 @@ from strategies import Shift, StrategyError
 
 TARGET_OUTPUTS = ("version", "version_arn")
 HOOK_ONLY = ("alias_arn", "version")
+PAUSE_HOOK_ONLY = ("promote_command",)
 
 
 def check_plan(plan: Plan, source: SourceDocument) -> list[PlanError]:
@@ -155,6 +156,8 @@ def _placeholder_problem(
         return _target_reference_problem(path, placeholder, rest, target_names)
     if root in HOOK_ONLY and not rest and section == "targets" and "hooks" in path:
         return None
+    if root in PAUSE_HOOK_ONLY and not rest and section == "targets" and "on_pause" in path:
+        return None
     return f"unknown placeholder {placeholder}{_placeholder_hint(path, root)}"
 
 
@@ -162,6 +165,8 @@ def _placeholder_hint(path: KeyPath, root: str) -> str:
     known = ["region", "tf", "targets"]
     if "hooks" in path:
         known += list(HOOK_ONLY)
+    if "on_pause" in path:
+        known += list(PAUSE_HOOK_ONLY)
     close = difflib.get_close_matches(root, known, n=1, cutoff=0.6)
     if close:
         return (

@@ -223,10 +223,15 @@ class Hook(StrictModel):
 
 
 class Hooks(StrictModel):
-    """Checks before any traffic moves and after all of it has."""
+    """Checks before any traffic moves and after all of it has; a notice at a manual pause."""
 
     before_traffic: Hook | None = None
     after_traffic: Hook | None = None
+    on_pause: Hook | None = Field(
+        default=None,
+        description="Run once when a `pause: manual` step is reached, e.g. to tell a human;"
+        " `{promote_command}` is the command that releases the pause. A failure is a warning.",
+    )
 
 
 class Target(StrictModel):

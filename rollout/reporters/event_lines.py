@@ -28,12 +28,16 @@ def describe_event(event: ev.Event) -> str:  # noqa: PLR0912 (one case per event
         case ev.BakeStarted(seconds=seconds, final=final):
             then = "before finishing" if final else "before the next step"
             return f"watching alarms for {seconds:g}s {then}"
+        case ev.PauseStarted(promote_command=str(command)) if command:
+            return f"paused: run `{command}`"
         case ev.PauseStarted():
             return "paused: waiting for `rollout promote`"
         case ev.AlarmChanged(alarm=alarm, previous=previous, state=state):
             return f"alarm {alarm}: {previous or 'unknown'} -> {state}"
         case ev.HookStarted(phase=phase, hook=hook):
             return f"{phase} hook {hook} running"
+        case ev.HookFinished(phase="on_pause", hook=hook, passed=False, detail=detail):
+            return f"warning: on_pause hook {hook} failed (still paused): {detail}"
         case ev.HookFinished(phase=phase, hook=hook, passed=passed, detail=detail):
             return f"{phase} hook {hook} {'passed' if passed else 'FAILED'}: {detail}"
         case ev.DriftDetected(expected=expected, found=found):

@@ -4,7 +4,8 @@ When `GITHUB_ACTIONS=true`: `::group::` around a region's lines while regions ru
 one at a time, `::error::` with the reason for a region that failed or rolled
 back and for terraform's errors (with file and line), `::add-mask::` for every
 sensitive value before anything could print it, a markdown table appended to
-`$GITHUB_STEP_SUMMARY`, and the published versions and ARNs in `$GITHUB_OUTPUT`.
+`$GITHUB_STEP_SUMMARY` (and the `rollout promote` command as soon as a manual pause
+waits), and the published versions and ARNs in `$GITHUB_OUTPUT`.
 Values are escaped as the workflow-command rules require.
 """
 
@@ -49,7 +50,7 @@ class GitHubReporter:
     _published: list[tuple[str, str, int, str]] = field(default_factory=list)
     _regions: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def __call__(self, event: ev.Event) -> None:
+    def __call__(self, event: ev.Event) -> None:  # noqa: PLR0912 (one case per event kind)
         self._mask_new_secrets()
         match event:
             case ev.RegionStarted(region=str(region)):
@@ -75,6 +76,11 @@ class GitHubReporter:
                         where += f",line={event.line}"
                 text = escape_data(mask_secrets(f"{event.region} terraform: {summary}: {detail}"))
                 self._command(f"::error{where}::{text}")
+            case ev.PauseStarted(region=str(region), target=str(target), promote_command=command):
+                self._paused(region, target, command)
+            case ev.HookFinished(phase="on_pause", passed=False, hook=hook, detail=detail):
+                text = f"{event.region} {event.target}: on_pause hook {hook} failed: {detail}"
+                self._command(f"::warning::{escape_data(mask_secrets(text))}")
             case ev.VersionPublished(region=str(region), target=str(target)):
                 self._published.append((region, target, event.version, event.arn))
             case ev.RolloutFinished(outcome=outcome, exit_code=code, message=message):
@@ -99,6 +105,18 @@ class GitHubReporter:
             if value not in self._masked:
                 self._masked.add(value)
                 self._command(f"::add-mask::{escape_data(value)}")
+
+    def _paused(self, region: str, target: str, command: str) -> None:
+        """A notice while the run waits, and the command in the summary at once: a job
+        cancelled during the wait still shows how it could have been released."""
+        if not command:
+            return
+        shown = mask_secrets(command)
+        title = escape_property(f"rollout {region} {target}: paused")
+        self._command(f"::notice title={title}::{escape_data(f'run `{shown}`')}")
+        if self.summary_file is not None:
+            line = f"**{region} {target}** waits at a manual pause: run `{_cell(shown)}`"
+            _append(self.summary_file, f"### rollout: paused\n\n{line}\n\n")
 
     # -- files -------------------------------------------------------------------------------
 

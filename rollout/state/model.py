@@ -110,6 +110,7 @@ class TargetRecord(BaseModel):
     step: int = 0  # the index of the next step to take
     paused: bool = False  # waiting at the manual pause `step`
     bake_ends_at: datetime | None = None  # when the bake under way ends (wall clock, UTC)
+    notified: bool = False  # the on_pause hook ran for the manual pause `step`
     updated_at: datetime = Field(default_factory=utcnow)
 
 

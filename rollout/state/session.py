@@ -93,6 +93,7 @@ def snapshot_of(record: TargetRecord) -> TargetSnapshot:
         step=record.step,
         paused=record.paused,
         bake_ends_at=record.bake_ends_at,
+        notified=record.notified,
     )
 
 
@@ -236,6 +237,7 @@ class RolloutSession:
                 step=snapshot.step,
                 paused=snapshot.paused,
                 bake_ends_at=snapshot.bake_ends_at,
+                notified=snapshot.notified,
             )
             self._save()
 

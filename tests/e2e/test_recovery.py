@@ -272,11 +272,16 @@ def test_abort_and_promote_without_a_running_process_say_so(release: Release) ->
         assert "asked" not in result.stdout
 
 
-def test_promote_naming_an_unknown_target_is_a_usage_error(release: Release) -> None:
+def test_promote_naming_an_unknown_target_or_region_is_a_usage_error(release: Release) -> None:
     result = cli(release, "promote", "--target", "nope")
 
     assert result.exit_code == 2
     assert "no target named 'nope'" in result.stderr
+
+    result = cli(release, "promote", "--region", "mars-1")
+
+    assert result.exit_code == 2
+    assert "no region named 'mars-1'" in result.stderr
 
 
 def test_a_promote_sent_during_a_timed_pause_does_not_release_a_later_manual_pause(

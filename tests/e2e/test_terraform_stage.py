@@ -339,7 +339,7 @@ def killed_at_a_manual_pause(endpoint: str, folder: Path) -> tuple[Path, World]:
     )
     log = folder / "log"
     process = started(plan, endpoint, log, "apply", "--yes")
-    wait_until(lambda: "paused: waiting for `rollout promote`" in log.read_text(), seconds=60)
+    wait_until(lambda: "paused: run `rollout promote" in log.read_text(), seconds=60)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(30)
     return plan, world

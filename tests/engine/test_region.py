@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from rollout.engine import events as ev
 from rollout.engine.alarm_watch import AlarmPolicy
 from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.ports import (
@@ -17,7 +18,7 @@ from rollout.engine.ports import (
 )
 from rollout.engine.region import RegionRollout, TargetRun
 from rollout.engine.routing import AliasRouting, AliasState
-from strategies import canary, codedeploy, linear
+from strategies import Pause, canary, codedeploy, linear
 from strategies import steps as explicit
 from tests.engine.fakes import EventLog, FakeAlarms, FakeClock, FakeHooks, FakeTarget
 
@@ -252,6 +253,125 @@ def test_manual_pause_waits_for_promote() -> None:
 
     assert engine.run().outcome is Outcome.SUCCEEDED
     assert target.weights() == [(0.0, 50.0), (600.0, 100.0)]
+
+
+class MemoryJournal:
+    """Keeps every snapshot written, as a state store held them over time."""
+
+    def __init__(self) -> None:
+        self.written: list[TargetSnapshot] = []
+
+    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
+        self.written.append(snapshot)
+
+
+PAUSE_HOOK = HookSpec(HookKind.COMMAND, "notify {promote_command}")
+PROMOTE = "rollout promote -f rollout.yaml --region us-east-1 --target api"
+
+
+def paused_release(clock: FakeClock, target: FakeTarget) -> TargetRun:
+    items = [explicit.ExplicitStep(Decimal(50), manual=True), explicit.ExplicitStep(Decimal(100))]
+    steps = explicit.steps(items, bake=timedelta(0))
+    return TargetRun("api", target, steps, ("errors",), on_pause=PAUSE_HOOK)
+
+
+def on_pause_runs(log: EventLog) -> list[ev.HookFinished]:
+    return [e for e in log.events if isinstance(e, ev.HookFinished) and e.phase == "on_pause"]
+
+
+def test_on_pause_hook_runs_once_per_pause_with_the_promote_command() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    promoted = {"api": False}
+    clock.at(600.0, lambda: promoted.update(api=True))
+    hooks = FakeHooks()
+    engine, log = region(
+        clock,
+        [paused_release(clock, target)],
+        hooks=hooks,
+        promoted=lambda name, _step: promoted[name],
+        promote_command=lambda name: (
+            f"rollout promote -f rollout.yaml --region us-east-1 --target {name}"
+        ),
+    )
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+
+    # Sixty polls of ten seconds while paused, one notice.
+    assert len(on_pause_runs(log)) == 1
+    assert [run.promote_command for run in hooks.runs if run.phase == "on_pause"] == [PROMOTE]
+    paused = [e for e in log.events if isinstance(e, ev.PauseStarted)]
+    assert [e.promote_command for e in paused] == [PROMOTE]
+
+
+def test_a_failing_on_pause_hook_is_a_warning_and_the_pause_still_waits_for_promote() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    promoted = {"api": False}
+    clock.at(300.0, lambda: promoted.update(api=True))
+    engine, log = region(
+        clock,
+        [paused_release(clock, target)],
+        hooks=FakeHooks(failing_phases={"on_pause"}),
+        promoted=lambda name, _step: promoted[name],
+    )
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert target.weights() == [(0.0, 50.0), (300.0, 100.0)]
+    (notice,) = on_pause_runs(log)
+    assert not notice.passed and "smoke test returned 500" in notice.detail
+
+
+def test_resuming_while_still_paused_does_not_notify_again() -> None:
+    clock = FakeClock()
+    journal = MemoryJournal()
+    promoted = {"api": False}
+    clock.at(600.0, lambda: promoted.update(api=True))
+    first, first_log = region(
+        clock,
+        [paused_release(clock, FakeTarget(clock))],
+        journal=journal,
+        promoted=lambda name, _step: promoted[name],
+    )
+    first.run()
+    # What the store held while the first process waited: a process killed then left this.
+    waiting = next(snap for snap in journal.written if snap.paused and snap.notified)
+    assert len(on_pause_runs(first_log)) == 1
+
+    assert waiting.last is not None
+    target = FakeTarget(clock, versions={"1": "v1-code", "2": "v2-code"})
+    target.alias = AliasState("arn:fn:live", waiting.last, "r1")
+    promoted["api"] = False
+    clock.at(clock.time + 120.0, lambda: promoted.update(api=True))
+    resumed, log = region(
+        clock,
+        [paused_release(clock, target)],
+        promoted=lambda name, _step: promoted[name],
+    )
+
+    assert resumed.resume({"api": waiting}).outcome is Outcome.SUCCEEDED
+    assert on_pause_runs(log) == []
+    assert "pause_started" in log.kinds()  # the resumed process still says how to release it
+    assert target.alias.routing == AliasRouting("2")
+
+
+def test_a_pause_reached_again_after_a_promote_notifies_again() -> None:
+    clock = FakeClock()
+    items = [
+        explicit.ExplicitStep(Decimal(10), manual=True),
+        explicit.ExplicitStep(Decimal(50), manual=True),
+        explicit.ExplicitStep(Decimal(100)),
+    ]
+    steps = explicit.steps(items, bake=timedelta(0))
+    first, second = (i for i, step in enumerate(steps) if isinstance(step, Pause))
+    promoted: dict[str, int] = {}
+    clock.at(300.0, lambda: promoted.update(api=first))
+    clock.at(900.0, lambda: promoted.update(api=second))
+    run = TargetRun("api", FakeTarget(clock), steps, ("errors",), on_pause=PAUSE_HOOK)
+    engine, log = region(clock, [run], promoted=lambda name, step: promoted.get(name) == step)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert len(on_pause_runs(log)) == 2
 
 
 def test_alarms_are_read_once_per_tick_whatever_the_number_of_targets() -> None:

@@ -100,6 +100,17 @@ def test_target_reference_to_an_earlier_target_is_accepted(write_plan: Any) -> N
     assert [t.name for t in load_text(write_plan, text).targets] == ["api", "flow"]
 
 
+def test_promote_command_is_a_placeholder_of_the_on_pause_hook_only(write_plan: Any) -> None:
+    notice = "    hooks:\n      on_pause: {http: 'https://chat.example.com/say?text={promote_command}'}\n"
+    assert load_text(write_plan, PLAN + notice).targets[0].hooks.on_pause is not None
+
+    misplaced = notice.replace("on_pause", "after_traffic")
+    with pytest.raises(PlanInvalidError) as raised:
+        load_text(write_plan, PLAN + misplaced)
+    assert "unknown placeholder {promote_command}" in str(raised.value)
+    assert ":10:" in str(raised.value)  # the line of the hook
+
+
 def test_tf_placeholders_are_fine_with_a_terraform_stage(write_plan: Any) -> None:
     text = (
         PLAN.replace("function: orders-api", "function: '{tf.api_name}'")
