@@ -63,6 +63,25 @@ def output_option(function: F) -> F:
     )(function)
 
 
+def heartbeat_option(function: F) -> F:
+    """`--heartbeat SECONDS`: how long plain output may stay silent during a wait."""
+    return click.option(
+        "--heartbeat",
+        type=click.FloatRange(min=0),
+        default=30.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Without a terminal, say where each wait stands after this long silent (0: never).",
+    )(function)
+
+
+def _environment(no_color: bool = False) -> Any:
+    """The one output environment of this run: streams, terminal or not, colour, width, CI."""
+    from rollout.reporters.environment import detect_environment
+
+    return detect_environment(os.environ, no_color=no_color)
+
+
 def events_file_option(function: F) -> F:
     """`--events-file FILE`: the JSON event stream in a file, next to the view on the terminal."""
     return click.option(
@@ -242,12 +261,11 @@ def handle_errors(function: F) -> F:
                 ],
                 ExitCode.ERROR,
             )
-            from rollout.reporters.output import warn
-
+            environment = _environment(bool(context.params.get("no_color")))
             for line in lines:
-                warn(line)
+                environment.warn(line)
             if context.params.get("output") == "json":
-                _render_error(lines, code)
+                _render_error(lines, code, environment)
         context.exit(int(code))
 
     return wrapper  # type: ignore[return-value]
@@ -274,7 +292,7 @@ def validate(plan_file: Path) -> ExitCode:
 
     loaded = load_plan(plan_file)
     plan = loaded.plan
-    click.echo(
+    _environment().write(
         f"{plan_file}: valid plan {plan.name!r}: {len(plan.regions)} region(s), "
         f"{len(plan.wave_list())} wave(s), {len(plan.targets)} target(s)"
     )
@@ -291,14 +309,15 @@ def validate(plan_file: Path) -> ExitCode:
 def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitCode:
     """Preview what apply would do and when; change nothing."""
     loaded, preview = _load_and_preview(acting)
+    environment = _environment(acting.no_color)
     if offline:
-        _print_preview(preview, output=acting.output, no_color=acting.no_color, mode="offline")
+        _print_preview(preview, output=acting.output, environment=environment, mode="offline")
         # Offline, every target is assumed to have something to release.
         return ExitCode.USAGE if detailed_exitcode else ExitCode.OK
     from rollout.commands.inspect import read_live_plan
 
     live = read_live_plan(_context(acting, loaded).builder())
-    _print_live_plan(preview, live, acting.output)
+    _print_live_plan(preview, live, acting.output, environment)
     if live.problems:
         return ExitCode.ERROR
     if detailed_exitcode and live.changes_pending:
@@ -306,7 +325,7 @@ def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitC
     return ExitCode.OK
 
 
-def _print_live_plan(preview: Any, live: Any, output: str) -> None:
+def _print_live_plan(preview: Any, live: Any, output: str, environment: Any) -> None:
     if output == "json":
         import dataclasses
         import json
@@ -316,46 +335,37 @@ def _print_live_plan(preview: Any, live: Any, output: str) -> None:
 
         document = json.loads(render_plan_json(preview, mode="live"))
         document["live"] = dataclasses.asdict(live) | {"changes_pending": live.changes_pending}
-        click.echo(json.dumps(mask_strings(document), indent=2))
+        environment.write(json.dumps(mask_strings(document), indent=2))
     else:
         from rollout.redact import mask_secrets
         from rollout.reporters.plan_text import render_live_text, render_plan_text
 
         text = render_plan_text(preview, mode="live") + render_live_text(live)
-        click.echo(mask_secrets(text), nl=False)
+        environment.write(mask_secrets(text).rstrip("\n"))
 
 
-def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> None:
+def _print_preview(preview: Any, *, output: str, environment: Any, mode: str) -> None:
     if output == "json":
         from rollout.reporters.plan_json import render_plan_json
 
-        click.echo(render_plan_json(preview, mode=mode), nl=False)
-    elif sys.stdout.isatty():
-        from rich.console import Console
-
+        environment.write(render_plan_json(preview, mode=mode).rstrip("\n"))
+    elif environment.rich_tables:
         from rollout.reporters.plan_rich import print_plan_rich
 
-        no_color = no_color or "NO_COLOR" in os.environ
-        print_plan_rich(preview, Console(no_color=no_color, highlight=False), mode=mode)
+        print_plan_rich(preview, environment.console(), mode=mode)
     else:
         from rollout.reporters.plan_text import render_plan_text
 
-        click.echo(render_plan_text(preview, mode=mode), nl=False)
+        environment.write(render_plan_text(preview, mode=mode).rstrip("\n"))
 
 
-def _watch_signals(acting: ActingOptions) -> Callable[[Any], None]:
+def _watch_signals(acting: ActingOptions, environment: Any) -> Callable[[Any], None]:
     def watch(session: Any) -> None:
         from rollout.interrupts import stop_on_signals
 
-        stop_on_signals(session.interrupted, str(acting.plan_file))
+        stop_on_signals(session.interrupted, str(acting.plan_file), environment.stderr_fd)
 
     return watch
-
-
-def _say(line: str) -> None:
-    from rollout.reporters.output import warn
-
-    warn(line)
 
 
 @main.command()
@@ -369,71 +379,76 @@ def _say(line: str) -> None:
     help="Start anew over an unfinished rollout's record (kept in the history).",
 )
 @events_file_option
+@heartbeat_option
 @handle_errors
 def apply(
-    acting: ActingOptions, yes: bool, discard_record: bool, events_file: Path | None
+    acting: ActingOptions,
+    yes: bool,
+    discard_record: bool,
+    events_file: Path | None,
+    heartbeat: float,
 ) -> ExitCode:
     """Publish new versions and shift traffic per the plan."""
     from rollout.commands.release import apply as apply_release
 
     loaded, preview = _load_and_preview(acting)
+    environment = _environment(acting.no_color)
     confirm = None
     if not yes:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
-            click.echo(
-                "error: no terminal to confirm on; pass --yes to apply without confirmation",
-                err=True,
+        if not (sys.stdin.isatty() and environment.stdout_is_terminal):
+            environment.warn(
+                "error: no terminal to confirm on; pass --yes to apply without confirmation"
             )
             return ExitCode.ERROR
 
         def confirm(live: Any) -> bool:
             from rollout.reporters.plan_text import render_live_text
 
-            _print_preview(preview, output="text", no_color=acting.no_color, mode="offline")
-            click.echo(render_live_text(live), nl=False)
+            _print_preview(preview, output="text", environment=environment, mode="offline")
+            environment.write(render_live_text(live).rstrip("\n"))
             return click.confirm("Apply this plan?", default=False)
 
-    with _event_sink(acting.output, events_file) as sink:
+    with _event_sink(environment, acting.output, events_file, heartbeat) as sink:
         result = apply_release(
             _context(acting, loaded),
             sink,
-            say=_say,
+            say=environment.warn,
             confirm=confirm,
             discard_record=discard_record,
-            on_start=_watch_signals(acting),
+            on_start=_watch_signals(acting, environment),
         )
-    return _render(result, acting.output)
+    return _render(result, acting.output, environment)
 
 
 @contextlib.contextmanager
-def _event_sink(output: str, events_file: Path | None = None) -> Iterator[Any]:
+def _event_sink(
+    environment: Any, output: str, events_file: Path | None = None, heartbeat: float = 30.0
+) -> Iterator[Any]:
     """Every reporter the run writes to; closed (summaries, files) whatever the outcome."""
     from rollout.reporters.setup import ReportOptions, open_reporters
 
-    reporters = open_reporters(ReportOptions(output, events_file), os.environ)
+    reporters = open_reporters(ReportOptions(output, events_file, heartbeat), environment)
     try:
         yield reporters
     finally:
         reporters.close()
 
 
-def _render_error(lines: list[str], code: ExitCode) -> None:
+def _render_error(lines: list[str], code: ExitCode, environment: Any) -> None:
     """An error as the one JSON object a script reading `--output json` waits for."""
     import json
 
     from rollout.redact import mask_strings
-    from rollout.reporters.output import GuardedOutput
 
     document = {"schema_version": 1, "exit_code": int(code), "error": True, "lines": lines}
-    GuardedOutput()(json.dumps(mask_strings(document)))
+    environment.write(json.dumps(mask_strings(document)))
 
 
-def _render(result: Any, output: str) -> ExitCode:
+def _render(result: Any, output: str, environment: Any) -> ExitCode:
     """A command's result: its lines (errors on stderr), or one JSON object."""
     from rollout.redact import mask_secrets, mask_strings
-    from rollout.reporters.output import GuardedOutput, warn
 
-    write = GuardedOutput()
+    write, warn = environment.write, environment.warn
     if output == "json":
         import json
 
@@ -464,7 +479,7 @@ def schema() -> ExitCode:
 
     from rollout.plan.schema import plan_json_schema
 
-    click.echo(json.dumps(plan_json_schema(), indent=2))
+    _environment().write(json.dumps(plan_json_schema(), indent=2))
     return ExitCode.OK
 
 
@@ -475,38 +490,52 @@ def status(acting: ActingOptions) -> ExitCode:
     """Show live alias routing and any rollout in flight (exit 5)."""
     from rollout.commands.inspect import status as read_status
 
-    return _render(read_status(_recorded_context(acting)), acting.output)
+    environment = _environment(acting.no_color)
+    return _render(read_status(_recorded_context(acting)), acting.output, environment)
 
 
 @main.command()
 @acting_options
 @events_file_option
+@heartbeat_option
 @handle_errors
-def rollback(acting: ActingOptions, events_file: Path | None) -> ExitCode:
+def rollback(acting: ActingOptions, events_file: Path | None, heartbeat: float) -> ExitCode:
     """Restore the routing recorded before the rollout (exit 0 when all of it is back)."""
     from rollout.commands.rollback import rollback as roll_back
 
-    with _event_sink(acting.output, events_file) as sink:
+    environment = _environment(acting.no_color)
+    with _event_sink(environment, acting.output, events_file, heartbeat) as sink:
         result = roll_back(
-            _recorded_context(acting), sink, say=_say, on_start=_watch_signals(acting)
+            _recorded_context(acting),
+            sink,
+            say=environment.warn,
+            on_start=_watch_signals(acting, environment),
         )
-    return _render(result, acting.output)
+    return _render(result, acting.output, environment)
 
 
 @main.command()
 @acting_options
 @click.option("--force", is_flag=True, help="Carry on even though the plan changed since.")
 @events_file_option
+@heartbeat_option
 @handle_errors
-def resume(acting: ActingOptions, force: bool, events_file: Path | None) -> ExitCode:
+def resume(
+    acting: ActingOptions, force: bool, events_file: Path | None, heartbeat: float
+) -> ExitCode:
     """Continue a rollout whose process died, from its last recorded step."""
     from rollout.commands.release import resume as resume_release
 
-    with _event_sink(acting.output, events_file) as sink:
+    environment = _environment(acting.no_color)
+    with _event_sink(environment, acting.output, events_file, heartbeat) as sink:
         result = resume_release(
-            _context(acting), sink, say=_say, force=force, on_start=_watch_signals(acting)
+            _context(acting),
+            sink,
+            say=environment.warn,
+            force=force,
+            on_start=_watch_signals(acting, environment),
         )
-    return _render(result, acting.output)
+    return _render(result, acting.output, environment)
 
 
 @main.command()
@@ -523,7 +552,7 @@ def promote(
     from rollout.commands.requests import promote as send_promote
 
     result = send_promote(_plain_context(plan_file, endpoint_url), targets, full=full)
-    return _render(result, output)
+    return _render(result, output, _environment())
 
 
 @main.command()
@@ -535,7 +564,7 @@ def abort(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     """Ask the running apply to roll back."""
     from rollout.commands.requests import abort as send_abort
 
-    return _render(send_abort(_plain_context(plan_file, endpoint_url)), output)
+    return _render(send_abort(_plain_context(plan_file, endpoint_url)), output, _environment())
 
 
 @main.command()
@@ -548,7 +577,8 @@ def unlock(plan_file: Path, endpoint_url: str | None, force: bool, output: str) 
     """Break a stale lock, after showing its holder."""
     from rollout.commands.requests import unlock as break_lock
 
-    return _render(break_lock(_plain_context(plan_file, endpoint_url), force=force), output)
+    result = break_lock(_plain_context(plan_file, endpoint_url), force=force)
+    return _render(result, output, _environment())
 
 
 @main.command()
@@ -560,7 +590,7 @@ def history(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     """List past rollouts of this plan."""
     from rollout.commands.inspect import history as read_history
 
-    return _render(read_history(_plain_context(plan_file, endpoint_url)), output)
+    return _render(read_history(_plain_context(plan_file, endpoint_url)), output, _environment())
 
 
 @main.command()
@@ -570,14 +600,15 @@ def demo() -> ExitCode:
     from rollout.demo import run_demo
     from rollout.sandbox import SandboxMissingError
 
+    environment = _environment()
     try:
-        with _event_sink("text") as sink:
-            result = run_demo(sink, lambda line: click.echo(f"== {line}"))
+        with _event_sink(environment, "text") as sink:
+            result = run_demo(sink, lambda line: environment.write(f"== {line}"))
     except SandboxMissingError as exc:
-        click.echo(f"error: {exc}", err=True)
+        environment.warn(f"error: {exc}")
         return ExitCode.ERROR
     for line in result.lines:
-        click.echo(f"== {line}")
+        environment.write(f"== {line}")
     return ExitCode.OK if result.as_intended else ExitCode.ERROR
 
 
@@ -630,7 +661,6 @@ def nginx_render(
     """Render a domain-mapping file into an NGINX config."""
     from rollout.commands.nginx import render_command
     from rollout.nginx.options import proxy_options
-    from rollout.reporters.output import GuardedOutput
 
     options = proxy_options(
         listen=listen,
@@ -641,9 +671,10 @@ def nginx_render(
         upstream_ca=upstream_ca,
     )
     result, text = render_command(mappings, options, output=output_file, check=check, form=form)
+    environment = _environment()
     if text is not None:
-        GuardedOutput()(text.rstrip("\n"))
-    return _render(result, "text")
+        environment.write(text.rstrip("\n"))
+    return _render(result, "text", environment)
 
 
 def render_top_level_help() -> str:

@@ -7,16 +7,18 @@ step outputs. All of them read the same events, and all are closed at the end.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from rollout.clock import SystemClock
 from rollout.engine import events as ev
+from rollout.engine.ports import Clock
+from rollout.reporters.environment import OutputEnvironment
 from rollout.reporters.event_json import JsonLinesReporter
-from rollout.reporters.event_lines import LineReporter
 from rollout.reporters.github import GitHubReporter, in_github_actions
 from rollout.reporters.output import FanOut, GuardedOutput, Reporter, guarded_sink
+from rollout.reporters.plain import DEFAULT_HEARTBEAT, PlainReporter
 
 
 class ReportFileError(Exception):
@@ -29,6 +31,7 @@ class ReportOptions:
 
     output: str = "text"
     events_file: Path | None = None
+    heartbeat: float = DEFAULT_HEARTBEAT  # seconds of silence before plain lines say "still here"
 
 
 class _FileReporter:
@@ -55,9 +58,11 @@ def open_events_file(path: Path) -> TextIO:
         ) from exc
 
 
-def open_reporters(options: ReportOptions, environ: Mapping[str, str]) -> FanOut:
+def open_reporters(
+    options: ReportOptions, environment: OutputEnvironment, clock: Clock | None = None
+) -> FanOut:
     """Every reporter of a run, in the order they must see each event."""
-    write = GuardedOutput()
+    environ, write = environment.environ, environment.write
     reporters: list[Reporter] = []
     if in_github_actions(environ):
         summary, outputs = environ.get("GITHUB_STEP_SUMMARY"), environ.get("GITHUB_OUTPUT")
@@ -70,6 +75,22 @@ def open_reporters(options: ReportOptions, environ: Mapping[str, str]) -> FanOut
         reporters.append(guarded_sink(github))
     if options.events_file is not None:
         reporters.append(guarded_sink(_FileReporter(open_events_file(options.events_file))))
-    main = JsonLinesReporter(write) if options.output == "json" else LineReporter(write)
-    reporters.append(guarded_sink(main))
+    reporters.append(guarded_sink(_main_view(options, environment, clock or SystemClock())))
     return FanOut(reporters)
+
+
+def _main_view(
+    options: ReportOptions, environment: OutputEnvironment, clock: Clock
+) -> ev.EventSink:
+    """JSON lines, the live view on a terminal, or plain lines with a heartbeat."""
+    if options.output == "json":
+        return JsonLinesReporter(environment.write)
+    if environment.live_view:
+        from rollout.reporters.live import LiveReporter  # noqa: PLC0415 (rich: terminals only)
+
+        return LiveReporter(environment, clock)
+    plain = PlainReporter(
+        environment.write, clock, heartbeat=options.heartbeat, paint=environment.paint
+    )
+    plain.start()
+    return plain
