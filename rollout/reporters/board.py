@@ -76,14 +76,24 @@ class Board:
         """The row of `region` x `target`, created (replacing the region's placeholder) when new."""
         key = (region, target)
         if key not in self.rows:
-            placeholder = self.rows.pop((region, ""), None) if target else None
-            self.rows[key] = Row(region, target)
-            if placeholder is not None and placeholder.started is not None:
-                self.rows[key].started = placeholder.started
+            self._insert(Row(region, target))
         row = self.rows[key]
         if row.started is None and at is not None and target:
             row.started = at
         return row
+
+    def _insert(self, new: Row) -> None:
+        """Add a row after its region's others (in its placeholder's place), keeping plan order."""
+        keys = list(self.rows)
+        mine = [index for index, (name, _) in enumerate(keys) if name == new.region]
+        at = mine[-1] + 1 if mine else len(keys)
+        rows = [(key, self.rows[key]) for key in keys]
+        rows.insert(at, ((new.region, new.target), new))
+        placeholder = self.rows.get((new.region, ""))
+        if placeholder is not None and new.target:
+            new.started = placeholder.started
+            rows = [(key, row) for key, row in rows if row is not placeholder]
+        self.rows = dict(rows)
 
     def region_rows(self, region: str) -> list[Row]:
         return [row for (name, _), row in self.rows.items() if name == region]
@@ -132,8 +142,9 @@ class Board:
 
     def _target_event(self, row: Row, event: ev.Event) -> None:  # noqa: PLR0912
         match event:
-            case ev.VersionPublished(version=version):
+            case ev.VersionPublished(version=version, previous=previous):
                 row.stage, row.new = "published", version
+                row.old = previous if previous is not None else row.old
             case ev.NothingToPublish():
                 row.stage = "nothing to publish"
             case ev.AliasCreated(version=version):

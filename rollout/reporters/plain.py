@@ -55,7 +55,9 @@ class PlainReporter:
     def beat(self) -> None:
         """Say where each waiting row stands, if nothing was written for `heartbeat` seconds."""
         with self._lock:
-            if self.heartbeat <= 0 or self._clock.monotonic() - self._last_write < self.heartbeat:
+            if self.heartbeat <= 0 or self._stop.is_set():
+                return
+            if self._clock.monotonic() - self._last_write < self.heartbeat:
                 return
             now = self._clock.now()
             stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
