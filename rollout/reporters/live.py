@@ -61,8 +61,13 @@ class LiveReporter:
         self._started = False
 
     def __call__(self, event: ev.Event) -> None:
-        with self._lock:
-            self.board.apply(event)
+        try:
+            with self._lock:
+                self.board.apply(event)
+        except Exception:
+            # The guard above skips this reporter from now on: give the terminal back first.
+            self.close()
+            raise
         if not self._started:
             self._started = True
             self._environment.divert(self._print_above)
@@ -73,6 +78,7 @@ class LiveReporter:
     def close(self) -> None:
         """Stop redrawing; leave the summary table and the outcome in the scrollback."""
         if self._started:
+            self._started = False
             self._live.stop()
             self._environment.divert(None)
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -30,9 +31,10 @@ def run_on_pty(
     cwd: Path,
     env: dict[str, str],
     stop_reading: Callable[[bytes], bool] = lambda _output: False,
+    interrupt_when: Callable[[bytes], bool] = lambda _output: False,
 ) -> tuple[int, bytes]:
     """Run rollout with a pseudo-terminal as stdout and stderr; read until it exits (or until
-    `stop_reading` says to close the terminal)."""
+    `stop_reading` says to close the terminal); Ctrl-C once when `interrupt_when` says so."""
     leader, follower = pty.openpty()
     os.set_inheritable(follower, True)
     process = subprocess.Popen(
@@ -44,7 +46,7 @@ def run_on_pty(
         env=env,
     )
     os.close(follower)
-    output = b""
+    output, interrupted = b"", False
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -56,6 +58,9 @@ def run_on_pty(
         output += chunk
         if stop_reading(output):
             break
+        if not interrupted and interrupt_when(output):
+            process.send_signal(signal.SIGINT)
+            interrupted = True
     os.close(leader)
     return process.wait(30), output
 
@@ -133,3 +138,22 @@ def test_closed_terminal_does_not_stop_the_rollout(aws_endpoint: str, tmp_path: 
 
     assert code == 0, raw.decode("utf-8", "replace")
     assert world.lambda_routing("api") == ("2", {})
+
+
+def test_ctrl_c_rolls_back_and_the_view_shows_it(aws_endpoint: str, tmp_path: Path) -> None:
+    world = released_world(aws_endpoint)
+    plan = lambda_plan(tmp_path, "{type: canary, percent: 50, interval: 3s}")
+
+    code, raw = run_on_pty(
+        apply_arguments(plan, aws_endpoint),
+        tmp_path,
+        clean_env(NO_COLOR="1"),
+        interrupt_when=lambda output: b"1/2" in output,
+    )
+
+    text = raw.decode("utf-8", "replace")
+    assert code == 3, text
+    assert world.lambda_routing("api") == ("1", {})
+    assert "SIGINT: rolling back what is in flight" in text
+    assert re.search(r"Z us-east-1: rolling back: \S", text), text  # kept above the view
+    assert re.search(r"us-east-1\s+│\s+api\s+│\s+1 → 2\s+│\s+rolled back", text), text
