@@ -82,8 +82,9 @@ class Reporter(Protocol):
 class GuardedReporter:
     """A reporter that never raises: its failure must not stop the rollout it reports."""
 
-    def __init__(self, reporter: ev.EventSink) -> None:
+    def __init__(self, reporter: ev.EventSink, warn: Callable[[str], None] | None = None) -> None:
         self._reporter = reporter
+        self._warn = warn
         self._failed = False
 
     def __call__(self, event: ev.Event) -> None:
@@ -101,12 +102,15 @@ class GuardedReporter:
             call(argument)
         except Exception as exc:
             self._failed = True
-            warn(f"warning: a reporter failed ({type(exc).__name__}: {exc}); it is skipped")
+            problem = f"{type(exc).__name__}: {exc}"
+            (self._warn or warn)(f"warning: a reporter failed ({problem}); it is skipped")
 
 
-def guarded_sink(reporter: ev.EventSink) -> GuardedReporter:
-    """`reporter`, made safe to call from the engine."""
-    return GuardedReporter(reporter)
+def guarded_sink(
+    reporter: ev.EventSink, warn: Callable[[str], None] | None = None
+) -> GuardedReporter:
+    """`reporter`, made safe to call from the engine; its failure is said through `warn`."""
+    return GuardedReporter(reporter, warn)
 
 
 class FanOut:

@@ -75,7 +75,8 @@ def open_reporters(
         reporters.append(guarded_sink(github))
     if options.events_file is not None:
         reporters.append(guarded_sink(_FileReporter(open_events_file(options.events_file))))
-    reporters.append(guarded_sink(_main_view(options, environment, clock or SystemClock())))
+    main = _main_view(options, environment, clock or SystemClock())
+    reporters.append(guarded_sink(main, environment.warn))
     return FanOut(reporters)
 
 
