@@ -13,12 +13,15 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from rollout import __version__
 from rollout.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from rollout.reporters.environment import OutputEnvironment
 
 CONTEXT_SETTINGS: dict[str, Any] = {
     "help_option_names": ["-h", "--help"],
@@ -75,7 +78,7 @@ def heartbeat_option(function: F) -> F:
     )(function)
 
 
-def _environment(no_color: bool = False) -> Any:
+def _environment(no_color: bool = False) -> OutputEnvironment:
     """The one output environment of this run: streams, terminal or not, colour, width, CI."""
     from rollout.reporters.environment import detect_environment
 
@@ -325,7 +328,7 @@ def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitC
     return ExitCode.OK
 
 
-def _print_live_plan(preview: Any, live: Any, output: str, environment: Any) -> None:
+def _print_live_plan(preview: Any, live: Any, output: str, environment: OutputEnvironment) -> None:
     if output == "json":
         import dataclasses
         import json
@@ -344,7 +347,7 @@ def _print_live_plan(preview: Any, live: Any, output: str, environment: Any) -> 
         environment.write(mask_secrets(text).rstrip("\n"))
 
 
-def _print_preview(preview: Any, *, output: str, environment: Any, mode: str) -> None:
+def _print_preview(preview: Any, *, output: str, environment: OutputEnvironment, mode: str) -> None:
     if output == "json":
         from rollout.reporters.plan_json import render_plan_json
 
@@ -359,7 +362,7 @@ def _print_preview(preview: Any, *, output: str, environment: Any, mode: str) ->
         environment.write(render_plan_text(preview, mode=mode).rstrip("\n"))
 
 
-def _watch_signals(acting: ActingOptions, environment: Any) -> Callable[[Any], None]:
+def _watch_signals(acting: ActingOptions, environment: OutputEnvironment) -> Callable[[Any], None]:
     def watch(session: Any) -> None:
         from rollout.interrupts import stop_on_signals
 
@@ -422,7 +425,10 @@ def apply(
 
 @contextlib.contextmanager
 def _event_sink(
-    environment: Any, output: str, events_file: Path | None = None, heartbeat: float = 30.0
+    environment: OutputEnvironment,
+    output: str,
+    events_file: Path | None = None,
+    heartbeat: float = 30.0,
 ) -> Iterator[Any]:
     """Every reporter the run writes to; closed (summaries, files) whatever the outcome."""
     from rollout.reporters.setup import ReportOptions, open_reporters
@@ -434,7 +440,7 @@ def _event_sink(
         reporters.close()
 
 
-def _render_error(lines: list[str], code: ExitCode, environment: Any) -> None:
+def _render_error(lines: list[str], code: ExitCode, environment: OutputEnvironment) -> None:
     """An error as the one JSON object a script reading `--output json` waits for."""
     import json
 
@@ -444,7 +450,7 @@ def _render_error(lines: list[str], code: ExitCode, environment: Any) -> None:
     environment.write(json.dumps(mask_strings(document)))
 
 
-def _render(result: Any, output: str, environment: Any) -> ExitCode:
+def _render(result: Any, output: str, environment: OutputEnvironment) -> ExitCode:
     """A command's result: its lines (errors on stderr), or one JSON object."""
     from rollout.redact import mask_secrets, mask_strings
 
