@@ -13,12 +13,15 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from rollout import __version__
 from rollout.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from rollout.reporters.environment import OutputEnvironment
 
 CONTEXT_SETTINGS: dict[str, Any] = {
     "help_option_names": ["-h", "--help"],
@@ -66,6 +69,25 @@ def output_option(function: F) -> F:
         show_default=True,
         help="Output format.",
     )(function)
+
+
+def heartbeat_option(function: F) -> F:
+    """`--heartbeat SECONDS`: how long plain output may stay silent during a wait."""
+    return click.option(
+        "--heartbeat",
+        type=click.FloatRange(min=0),
+        default=30.0,
+        show_default=True,
+        metavar="SECONDS",
+        help="Without a terminal, say where each wait stands after this long silent (0: never).",
+    )(function)
+
+
+def _environment(no_color: bool = False) -> OutputEnvironment:
+    """The one output environment of this run: streams, terminal or not, colour, width, CI."""
+    from rollout.reporters.environment import detect_environment
+
+    return detect_environment(os.environ, no_color=no_color)
 
 
 def events_file_option(function: F) -> F:
@@ -256,12 +278,11 @@ def handle_errors(function: F) -> F:
                 ],
                 ExitCode.ERROR,
             )
-            from rollout.reporters.output import warn
-
+            environment = _environment(bool(context.params.get("no_color")))
             for line in lines:
-                warn(line)
+                environment.warn(line)
             if context.params.get("output") == "json":
-                _render_error(lines, code)
+                _render_error(lines, code, environment)
         context.exit(int(code))
 
     return wrapper  # type: ignore[return-value]
@@ -303,7 +324,7 @@ def validate(plan_file: Path, output: str) -> ExitCode:
         waves=[list(wave) for wave in plan.wave_list()],
         targets=[target.name for target in plan.targets],
     )
-    return _render(result, output)
+    return _render(result, output, _environment())
 
 
 @main.command(
@@ -321,14 +342,15 @@ def validate(plan_file: Path, output: str) -> ExitCode:
 def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitCode:
     """Preview what apply would do and when; change nothing."""
     loaded, preview = _load_and_preview(acting)
+    environment = _environment(acting.no_color)
     if offline:
-        _print_preview(preview, output=acting.output, no_color=acting.no_color, mode="offline")
+        _print_preview(preview, output=acting.output, environment=environment, mode="offline")
         # Offline, every target is assumed to have something to release.
         return ExitCode.USAGE if detailed_exitcode else ExitCode.OK
     from rollout.commands.inspect import read_live_plan
 
     live = read_live_plan(_context(acting, loaded).builder())
-    _print_live_plan(preview, live, acting.output)
+    _print_live_plan(preview, live, acting.output, environment)
     _summarise_live_plan(loaded.plan.name, preview, live)
     if live.problems:
         return ExitCode.ERROR
@@ -337,7 +359,7 @@ def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitC
     return ExitCode.OK
 
 
-def _print_live_plan(preview: Any, live: Any, output: str) -> None:
+def _print_live_plan(preview: Any, live: Any, output: str, environment: OutputEnvironment) -> None:
     if output == "json":
         import dataclasses
         import json
@@ -347,13 +369,13 @@ def _print_live_plan(preview: Any, live: Any, output: str) -> None:
 
         document = json.loads(render_plan_json(preview, mode="live"))
         document["live"] = dataclasses.asdict(live) | {"changes_pending": live.changes_pending}
-        click.echo(json.dumps(mask_strings(document)))
+        environment.write(json.dumps(mask_strings(document)))
     else:
         from rollout.redact import mask_secrets
         from rollout.reporters.plan_text import render_live_text, render_plan_text
 
         text = render_plan_text(preview, mode="live") + render_live_text(live)
-        click.echo(mask_secrets(text), nl=False)
+        environment.write(mask_secrets(text).rstrip("\n"))
 
 
 def _summarise_live_plan(name: str, preview: Any, live: Any) -> None:
@@ -376,37 +398,28 @@ def _summarise_live_plan(name: str, preview: Any, live: Any) -> None:
         warn(f"warning: cannot append to GITHUB_STEP_SUMMARY ({summary}): {exc.strerror}")
 
 
-def _print_preview(preview: Any, *, output: str, no_color: bool, mode: str) -> None:
+def _print_preview(preview: Any, *, output: str, environment: OutputEnvironment, mode: str) -> None:
     if output == "json":
         from rollout.reporters.plan_json import render_plan_json
 
-        click.echo(render_plan_json(preview, mode=mode), nl=False)
-    elif sys.stdout.isatty():
-        from rich.console import Console
-
+        environment.write(render_plan_json(preview, mode=mode).rstrip("\n"))
+    elif environment.rich_tables:
         from rollout.reporters.plan_rich import print_plan_rich
 
-        no_color = no_color or "NO_COLOR" in os.environ
-        print_plan_rich(preview, Console(no_color=no_color, highlight=False), mode=mode)
+        print_plan_rich(preview, environment.console(), mode=mode)
     else:
         from rollout.reporters.plan_text import render_plan_text
 
-        click.echo(render_plan_text(preview, mode=mode), nl=False)
+        environment.write(render_plan_text(preview, mode=mode).rstrip("\n"))
 
 
-def _watch_signals(acting: ActingOptions) -> Callable[[Any], None]:
+def _watch_signals(acting: ActingOptions, environment: OutputEnvironment) -> Callable[[Any], None]:
     def watch(session: Any) -> None:
         from rollout.interrupts import stop_on_signals
 
-        stop_on_signals(session.interrupted, str(acting.plan_file))
+        stop_on_signals(session.interrupted, str(acting.plan_file), environment.stderr_fd)
 
     return watch
-
-
-def _say(line: str) -> None:
-    from rollout.reporters.output import warn
-
-    warn(line)
 
 
 @main.command(
@@ -423,6 +436,7 @@ def _say(line: str) -> None:
 )
 @events_file_option
 @junit_option
+@heartbeat_option
 @handle_errors
 def apply(
     acting: ActingOptions,
@@ -430,24 +444,26 @@ def apply(
     discard_record: bool,
     events_file: Path | None,
     junit: Path | None,
+    heartbeat: float,
 ) -> ExitCode:
     """Publish new versions and shift traffic per the plan."""
     from rollout.commands.release import apply as apply_release
 
+    environment = _environment(acting.no_color)
     # Opened first, so that a refusal (a bad plan, no confirmation) is in the reports too.
-    with _event_sink(acting.output, events_file, junit) as sink:
+    with _event_sink(environment, acting.output, events_file, heartbeat, junit) as sink:
         loaded, preview = _load_and_preview(acting)
         confirm = None
         if not yes:
-            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            if not (sys.stdin.isatty() and environment.stdout_is_terminal):
                 line = "error: no terminal to confirm on; pass --yes to apply without confirmation"
-                click.echo(line, err=True)
+                environment.warn(line)
                 sink.ended_without_run(int(ExitCode.ERROR), [line])
                 return ExitCode.ERROR
 
             def confirm(live: Any) -> bool:
                 # Exactly what `rollout plan` shows: the decision is made on what AWS reports now.
-                _print_live_plan(preview, live, "text")
+                _print_live_plan(preview, live, "text", environment)
                 return click.confirm("Apply this plan?", default=False)
 
         result = _reported(
@@ -455,25 +471,32 @@ def apply(
             apply_release(
                 _context(acting, loaded),
                 sink,
-                say=_say,
+                say=environment.warn,
                 confirm=confirm,
                 discard_record=discard_record,
-                on_start=_watch_signals(acting),
+                on_start=_watch_signals(acting, environment),
             ),
         )
-    return _render(result, acting.output)
+    return _render(result, acting.output, environment)
 
 
 @contextlib.contextmanager
 def _event_sink(
-    output: str, events_file: Path | None = None, junit: Path | None = None, goal: str = "release"
+    environment: OutputEnvironment,
+    output: str,
+    events_file: Path | None = None,
+    heartbeat: float = 30.0,
+    junit: Path | None = None,
+    goal: str = "release",
 ) -> Iterator[Any]:
     """Every reporter the run writes to; closed (summaries, files) whatever the outcome."""
     from rollout.reporters.junit import Goal
     from rollout.reporters.setup import ReportOptions, open_reporters
 
-    options = ReportOptions(output, events_file=events_file, junit=junit, goal=Goal(goal))
-    reporters = open_reporters(options, os.environ)
+    options = ReportOptions(
+        output, events_file=events_file, heartbeat=heartbeat, junit=junit, goal=Goal(goal)
+    )
+    reporters = open_reporters(options, environment)
     try:
         yield reporters
     except BaseException as exc:
@@ -504,24 +527,22 @@ def _ending_of(exc: BaseException) -> tuple[list[str], ExitCode]:
     return [f"error: internal error: {type(exc).__name__}: {exc}"], ExitCode.ERROR
 
 
-def _render_error(lines: list[str], code: ExitCode) -> None:
+def _render_error(lines: list[str], code: ExitCode, environment: OutputEnvironment) -> None:
     """An error as the one JSON object a script reading `--output json` waits for."""
     import json
 
     from rollout.redact import mask_strings
     from rollout.reporters.json_output import versioned
-    from rollout.reporters.output import GuardedOutput
 
     document = versioned({"exit_code": int(code), "error": True, "lines": lines})
-    GuardedOutput()(json.dumps(mask_strings(document)))
+    environment.write(json.dumps(mask_strings(document)))
 
 
-def _render(result: Any, output: str) -> ExitCode:
+def _render(result: Any, output: str, environment: OutputEnvironment) -> ExitCode:
     """A command's result: its lines (errors on stderr), or one JSON object."""
     from rollout.redact import mask_secrets, mask_strings
-    from rollout.reporters.output import GuardedOutput, warn
 
-    write = GuardedOutput()
+    write, warn = environment.write, environment.warn
     if output == "json":
         import json
 
@@ -555,7 +576,7 @@ def schema() -> ExitCode:
 
     from rollout.plan.schema import plan_json_schema
 
-    click.echo(json.dumps(plan_json_schema(), indent=2))
+    _environment().write(json.dumps(plan_json_schema(), indent=2))
     return ExitCode.OK
 
 
@@ -574,16 +595,17 @@ def status(acting: ActingOptions, watch: bool, interval: float) -> ExitCode:
     """Show live alias routing and any rollout in flight (exit 5)."""
     from rollout.commands.status import status as read_status
 
+    environment = _environment(acting.no_color)
     context = _recorded_context(acting)
     if not watch:
-        return _render(read_status(context), acting.output)
+        return _render(read_status(context), acting.output, environment)
     from rollout.commands.status import watch as watch_status
     from rollout.reporters.status_view import StatusView
 
     view = StatusView(
         json_lines=acting.output == "json",
-        terminal=sys.stdout.isatty(),
-        no_color=acting.no_color or "NO_COLOR" in os.environ,
+        terminal=environment.stdout_is_terminal,
+        no_color=not environment.color,
     )
     try:
         return watch_status(context, view.show, interval)
@@ -599,41 +621,62 @@ def status(acting: ActingOptions, watch: bool, interval: float) -> ExitCode:
 )
 @acting_options
 @events_file_option
+@heartbeat_option
 @junit_option
 @handle_errors
-def rollback(acting: ActingOptions, events_file: Path | None, junit: Path | None) -> ExitCode:
+def rollback(
+    acting: ActingOptions, events_file: Path | None, heartbeat: float, junit: Path | None
+) -> ExitCode:
     """Restore the routing recorded before the rollout (exit 0 when all of it is back)."""
     from rollout.commands.rollback import rollback as roll_back
 
+    environment = _environment(acting.no_color)
     # In its report, a region passes when it is back on its recorded routing.
-    with _event_sink(acting.output, events_file, junit, goal="restore") as sink:
+    with _event_sink(
+        environment, acting.output, events_file, heartbeat, junit, goal="restore"
+    ) as sink:
         result = _reported(
             sink,
-            roll_back(_recorded_context(acting), sink, say=_say, on_start=_watch_signals(acting)),
+            roll_back(
+                _recorded_context(acting),
+                sink,
+                say=environment.warn,
+                on_start=_watch_signals(acting, environment),
+            ),
         )
-    return _render(result, acting.output)
+    return _render(result, acting.output, environment)
 
 
 @main.command(epilog=example("carry on after the CI runner died", "rollout resume -f rollout.yaml"))
 @acting_options
 @click.option("--force", is_flag=True, help="Carry on even though the plan changed since.")
 @events_file_option
+@heartbeat_option
 @junit_option
 @handle_errors
 def resume(
-    acting: ActingOptions, force: bool, events_file: Path | None, junit: Path | None
+    acting: ActingOptions,
+    force: bool,
+    events_file: Path | None,
+    heartbeat: float,
+    junit: Path | None,
 ) -> ExitCode:
     """Continue a rollout whose process died, from its last recorded step."""
     from rollout.commands.release import resume as resume_release
 
-    with _event_sink(acting.output, events_file, junit) as sink:
+    environment = _environment(acting.no_color)
+    with _event_sink(environment, acting.output, events_file, heartbeat, junit) as sink:
         result = _reported(
             sink,
             resume_release(
-                _context(acting), sink, say=_say, force=force, on_start=_watch_signals(acting)
+                _context(acting),
+                sink,
+                say=environment.warn,
+                force=force,
+                on_start=_watch_signals(acting, environment),
             ),
         )
-    return _render(result, acting.output)
+    return _render(result, acting.output, environment)
 
 
 @main.command(
@@ -661,7 +704,8 @@ def promote(
     from rollout.commands.requests import promote as send_promote
 
     context = _plain_context(plan_file, endpoint_url)
-    return _render(send_promote(context, targets, full=full, regions=regions), output)
+    result = send_promote(context, targets, full=full, regions=regions)
+    return _render(result, output, _environment())
 
 
 @main.command(
@@ -675,7 +719,7 @@ def abort(plan_file: Path, endpoint_url: str | None, output: str) -> ExitCode:
     """Ask the running apply to roll back."""
     from rollout.commands.requests import abort as send_abort
 
-    return _render(send_abort(_plain_context(plan_file, endpoint_url)), output)
+    return _render(send_abort(_plain_context(plan_file, endpoint_url)), output, _environment())
 
 
 @main.command(
@@ -690,7 +734,8 @@ def unlock(plan_file: Path, endpoint_url: str | None, force: bool, output: str) 
     """Break a stale lock, after showing its holder."""
     from rollout.commands.requests import unlock as break_lock
 
-    return _render(break_lock(_plain_context(plan_file, endpoint_url), force=force), output)
+    result = break_lock(_plain_context(plan_file, endpoint_url), force=force)
+    return _render(result, output, _environment())
 
 
 @main.command(epilog=example("for a script", "rollout history -f rollout.yaml --output json"))
@@ -703,7 +748,8 @@ def history(plan_file: Path, endpoint_url: str | None, limit: int | None, output
     """List past rollouts of this plan."""
     from rollout.commands.history import history as read_history
 
-    return _render(read_history(_plain_context(plan_file, endpoint_url), limit=limit), output)
+    context = _plain_context(plan_file, endpoint_url)
+    return _render(read_history(context, limit=limit), output, _environment())
 
 
 def _account(_context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -726,13 +772,12 @@ def iam_policy(plan_file: Path, account: str | None, output: str) -> ExitCode:
     from rollout.commands.iam_policy import policy_for
 
     result = policy_for(load_plan_file(plan_file), account)
+    environment = _environment()
     if output == "text":
         import json
 
-        from rollout.reporters.output import GuardedOutput
-
-        GuardedOutput()(json.dumps(result.facts["policy"], indent=2))
-    return _render(result, output)
+        environment.write(json.dumps(result.facts["policy"], indent=2))
+    return _render(result, output, environment)
 
 
 @main.command(epilog=example("one release that succeeds, one an alarm rolls back", "rollout demo"))
@@ -742,14 +787,15 @@ def demo() -> ExitCode:
     from rollout.demo import run_demo
     from rollout.sandbox import SandboxMissingError
 
+    environment = _environment()
     try:
-        with _event_sink("text") as sink:
-            result = run_demo(sink, lambda line: click.echo(f"== {line}"))
+        with _event_sink(environment, "text") as sink:
+            result = run_demo(sink, lambda line: environment.write(f"== {line}"))
     except SandboxMissingError as exc:
-        click.echo(f"error: {exc}", err=True)
+        environment.warn(f"error: {exc}")
         return ExitCode.ERROR
     for line in result.lines:
-        click.echo(f"== {line}")
+        environment.write(f"== {line}")
     return ExitCode.OK if result.as_intended else ExitCode.ERROR
 
 
@@ -813,7 +859,6 @@ def nginx_render(
     """Render a domain-mapping file into an NGINX config."""
     from rollout.commands.nginx import render_command
     from rollout.nginx.options import proxy_options
-    from rollout.reporters.output import GuardedOutput
 
     options = proxy_options(
         listen=listen,
@@ -824,9 +869,10 @@ def nginx_render(
         upstream_ca=upstream_ca,
     )
     result, text = render_command(mappings, options, output=output_file, check=check, form=form)
+    environment = _environment()
     if text is not None:
-        GuardedOutput()(text.rstrip("\n"))
-    return _render(result, "text")
+        environment.write(text.rstrip("\n"))
+    return _render(result, "text", environment)
 
 
 def render_top_level_help() -> str:

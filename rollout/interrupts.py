@@ -19,9 +19,20 @@ from rollout.exitcodes import ExitCode
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def stop_on_signals(interrupted: threading.Event, plan_file: str) -> None:
-    """Set `interrupted` on the first signal; on a terminal, a second Ctrl-C exits at once (4)."""
+def stop_on_signals(interrupted: threading.Event, plan_file: str, stderr_fd: int = 2) -> None:
+    """Set `interrupted` on the first signal; on a terminal, a second Ctrl-C exits at once (4).
+
+    `stderr_fd` is the output environment's standard error, resolved before any signal.
+    """
     on_terminal = os.isatty(0)
+
+    def _say(text: str) -> None:
+        # Only os.write on a descriptor is async-signal-safe: the stream objects' locks may be
+        # held by the very write this signal interrupted. A closed stderr must not stop the
+        # rollback.
+        if stderr_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.write(stderr_fd, text.encode())
 
     def handle(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
@@ -43,9 +54,3 @@ def stop_on_signals(interrupted: threading.Event, plan_file: str) -> None:
 
     for sig in SIGNALS:
         signal.signal(sig, handle)
-
-
-def _say(text: str) -> None:
-    # Only os.write is safe inside a signal handler; a closed stderr must not kill the rollback.
-    with contextlib.suppress(OSError):
-        os.write(2, text.encode())

@@ -66,6 +66,7 @@ class VersionPublished(Event):
     version: int  # the number, for Lambda and Step Functions alike; the ARN is in `arn`
     arn: str
     summary: str
+    previous: int | None = None  # the version the alias served (its larger share); None: new alias
 
 
 @dataclass(frozen=True, kw_only=True)

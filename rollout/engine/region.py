@@ -337,6 +337,7 @@ class RegionRollout:
                 version=version_number(new.version),
                 arn=new.arn,
                 summary=release.summary,
+                previous=None if alias is None else version_number(alias.routing.base),
             )
         )
         if alias is None:

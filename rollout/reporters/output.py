@@ -21,8 +21,13 @@ from rollout.redact import mask_secrets
 class GuardedOutput:
     """Writes whole lines to a stream, flushed at once; after a failure, writes nothing more."""
 
-    def __init__(self, stream: Callable[[], TextIO | None] = lambda: sys.stdout) -> None:
+    def __init__(
+        self,
+        stream: Callable[[], TextIO | None] = lambda: sys.stdout,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self._stream = stream
+        self._warn = warn
         self.failure: str | None = None
 
     def __call__(self, line: str) -> None:
@@ -37,11 +42,11 @@ class GuardedOutput:
             stream.flush()
         except (OSError, ValueError) as exc:  # a closed pipe, a full disk, a closed file
             self.failure = str(exc) or type(exc).__name__
-            _silence(stream)
-            warn(f"warning: output stopped ({self.failure}); the rollout goes on")
+            silence(stream)
+            (self._warn or warn)(f"warning: output stopped ({self.failure}); the rollout goes on")
 
 
-def _silence(stream: TextIO) -> None:
+def silence(stream: TextIO) -> None:
     """Point the stream's descriptor at /dev/null, so the flush at exit cannot fail too."""
     with contextlib.suppress(OSError, ValueError):
         null = os.open(os.devnull, os.O_WRONLY)
@@ -51,12 +56,19 @@ def _silence(stream: TextIO) -> None:
 
 def warn(text: str) -> None:
     """A line on standard error, if standard error is still there; never raises."""
-    stream = sys.stderr
+    warn_to(sys.stderr, text)
+
+
+def warn_to(stream: TextIO | None, text: str) -> None:
+    """A masked line on `stream` (standard error); a failed write silences it, never raises."""
     if stream is None:  # started with standard error closed
         return
-    with contextlib.suppress(OSError, ValueError):
+    try:
         stream.write(mask_secrets(text) + "\n")
         stream.flush()
+    except (OSError, ValueError):
+        # A closed terminal: the flush at exit would fail again and turn the exit code into 120.
+        silence(stream)
 
 
 class Reporter(Protocol):
@@ -70,8 +82,9 @@ class Reporter(Protocol):
 class GuardedReporter:
     """A reporter that never raises: its failure must not stop the rollout it reports."""
 
-    def __init__(self, reporter: ev.EventSink) -> None:
+    def __init__(self, reporter: ev.EventSink, warn: Callable[[str], None] | None = None) -> None:
         self._reporter = reporter
+        self._warn = warn
         self._failed = False
 
     def __call__(self, event: ev.Event) -> None:
@@ -95,12 +108,15 @@ class GuardedReporter:
             call(argument)
         except Exception as exc:
             self._failed = True
-            warn(f"warning: a reporter failed ({type(exc).__name__}: {exc}); it is skipped")
+            problem = f"{type(exc).__name__}: {exc}"
+            (self._warn or warn)(f"warning: a reporter failed ({problem}); it is skipped")
 
 
-def guarded_sink(reporter: ev.EventSink) -> GuardedReporter:
-    """`reporter`, made safe to call from the engine."""
-    return GuardedReporter(reporter)
+def guarded_sink(
+    reporter: ev.EventSink, warn: Callable[[str], None] | None = None
+) -> GuardedReporter:
+    """`reporter`, made safe to call from the engine; its failure is said through `warn`."""
+    return GuardedReporter(reporter, warn)
 
 
 class FanOut:

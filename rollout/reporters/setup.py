@@ -8,17 +8,19 @@ and all are closed at the end.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from rollout.clock import SystemClock
 from rollout.engine import events as ev
+from rollout.engine.ports import Clock
+from rollout.reporters.environment import OutputEnvironment
 from rollout.reporters.event_json import JsonLinesReporter
-from rollout.reporters.event_lines import LineReporter
 from rollout.reporters.github import GitHubReporter, in_github_actions
 from rollout.reporters.junit import Goal, JUnitReporter, check_writable
 from rollout.reporters.output import FanOut, GuardedOutput, Reporter, guarded_sink
+from rollout.reporters.plain import DEFAULT_HEARTBEAT, PlainReporter
 
 
 class ReportFileError(Exception):
@@ -33,6 +35,7 @@ class ReportOptions:
     events_file: Path | None = None
     junit: Path | None = None
     goal: Goal = Goal.RELEASE  # what the run is for: which region endings pass in the report
+    heartbeat: float = DEFAULT_HEARTBEAT  # seconds of silence before plain lines say "still here"
 
 
 class _FileReporter:
@@ -68,9 +71,11 @@ def open_junit(path: Path, goal: Goal) -> JUnitReporter:
     return JUnitReporter(path, goal)
 
 
-def open_reporters(options: ReportOptions, environ: Mapping[str, str]) -> FanOut:
+def open_reporters(
+    options: ReportOptions, environment: OutputEnvironment, clock: Clock | None = None
+) -> FanOut:
     """Every reporter of a run, in the order they must see each event."""
-    write = GuardedOutput()
+    environ, write = environment.environ, environment.write
     reporters: list[Reporter] = []
     # Checked first: a bad --junit path must leave no events file behind either.
     junit = open_junit(options.junit, options.goal) if options.junit is not None else None
@@ -85,8 +90,25 @@ def open_reporters(options: ReportOptions, environ: Mapping[str, str]) -> FanOut
         reporters.append(guarded_sink(github))
     if options.events_file is not None:
         reporters.append(guarded_sink(_FileReporter(open_events_file(options.events_file))))
-    main = JsonLinesReporter(write) if options.output == "json" else LineReporter(write)
-    reporters.append(guarded_sink(main))
+    main = _main_view(options, environment, clock or SystemClock())
+    reporters.append(guarded_sink(main, environment.warn))
     if junit is not None:
-        reporters.append(guarded_sink(junit))
+        reporters.append(guarded_sink(junit, environment.warn))
     return FanOut(reporters)
+
+
+def _main_view(
+    options: ReportOptions, environment: OutputEnvironment, clock: Clock
+) -> ev.EventSink:
+    """JSON lines, the live view on a terminal, or plain lines with a heartbeat."""
+    if options.output == "json":
+        return JsonLinesReporter(environment.write)
+    if environment.live_view:
+        from rollout.reporters.live import LiveReporter  # noqa: PLC0415 (rich: terminals only)
+
+        return LiveReporter(environment, clock)
+    plain = PlainReporter(
+        environment.write, clock, heartbeat=options.heartbeat, paint=environment.paint
+    )
+    plain.start()
+    return plain
