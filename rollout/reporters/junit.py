@@ -267,7 +267,8 @@ class JUnitReporter:
         self._properties(suite)
         case = _testcase("rollout", "rollout", "0.000", ending.lines)
         if ending.exit_code != 0:
-            _mark(case, ("error", "refused", _first_error(ending.lines)))
+            kind = "cut_short" if self.regions else "refused"  # regions: it had begun
+            _mark(case, ("error", kind, _first_error(ending.lines)))
         suite.append(case)
         _count(suite, [case])
         suite.set("time", "0.000")
@@ -322,8 +323,9 @@ def _count(suite: ET.Element, cases: Sequence[ET.Element]) -> None:
 
 
 def _seconds(first: datetime | None, last: datetime | None) -> str:
-    # Jenkins' schema allows at most three decimals.
-    return f"{(last - first).total_seconds():.3f}" if first and last else "0.000"
+    # Jenkins' schema allows no sign and at most three decimals; a wall clock set back by a
+    # second must not make the report unreadable.
+    return f"{max(0.0, (last - first).total_seconds()):.3f}" if first and last else "0.000"
 
 
 def _first_error(lines: Sequence[str]) -> str:

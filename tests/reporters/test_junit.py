@@ -352,7 +352,10 @@ def test_a_run_cut_short_reports_its_unfinished_regions_as_errors(tmp_path: Path
         "error",
         {"message": "internal error: RuntimeError: boom", "type": "unfinished"},
     )
-    assert outcome(case(root, "rollout", "rollout"))[0] == "error"  # type: ignore[index]
+    assert outcome(case(root, "rollout", "rollout")) == (
+        "error",
+        {"message": "internal error: RuntimeError: boom", "type": "cut_short"},
+    )
 
 
 def test_secrets_colours_and_control_characters_never_reach_the_file(tmp_path: Path) -> None:
