@@ -758,7 +758,12 @@ def _account(_context: click.Context, _param: click.Parameter, value: str | None
     return value
 
 
-@main.command("iam-policy")
+@main.command(
+    "iam-policy",
+    epilog=example(
+        "the policy for the CI role", "rollout iam-policy -f rollout.yaml > rollout-policy.json"
+    ),
+)
 @plan_file_option
 @click.option(
     "--account",
