@@ -19,6 +19,7 @@ from rollout.engine.ports import (
     AlarmReader,
     Clock,
     HookContext,
+    HookOutcome,
     HookRunner,
     HookSpec,
     Journal,
@@ -526,20 +527,10 @@ class RegionRollout:
         hook = item.run.on_pause
         if hook is None:
             return
-        outcome = self.hooks.run(hook, self._hook_context(item, "on_pause", command))
+        self._hook_outcome(item, hook, "on_pause", command)
         # Recorded after it ran: a process killed meanwhile tells the human again on resume.
         item.notified = True
         self._record(item)
-        self.emit(
-            ev.HookFinished(
-                region=self.region,
-                target=item.run.name,
-                phase="on_pause",
-                hook=hook.describe(),
-                passed=outcome.passed,
-                detail=outcome.detail,
-            )
-        )
 
     def _set_weight(self, item: TargetProgress, weight: Decimal) -> None:
         current = read_checked(item, self.region, self.emit)
@@ -564,26 +555,31 @@ class RegionRollout:
     def _run_hook(self, item: TargetProgress, hook: HookSpec | None, phase: str) -> None:
         if hook is None:
             return
-        self.emit(
-            ev.HookStarted(
-                region=self.region, target=item.run.name, phase=phase, hook=hook.describe()
-            )
-        )
-        outcome = self.hooks.run(hook, self._hook_context(item, phase))
-        self.emit(
-            ev.HookFinished(
-                region=self.region,
-                target=item.run.name,
-                phase=phase,
-                hook=hook.describe(),
-                passed=outcome.passed,
-                detail=outcome.detail,
-            )
-        )
+        outcome = self._hook_outcome(item, hook, phase)
         if not outcome.passed:
             raise _Stop(
                 Outcome.ROLLED_BACK, f"{item.run.name}: {phase} hook failed: {outcome.detail}"
             )
+
+    def _hook_outcome(
+        self, item: TargetProgress, hook: HookSpec, phase: str, promote_command: str = ""
+    ) -> HookOutcome:
+        """Run `hook`, with an event as it starts and one with how it ended."""
+        described = hook.describe()
+        target = item.run.name
+        self.emit(ev.HookStarted(region=self.region, target=target, phase=phase, hook=described))
+        outcome = self.hooks.run(hook, self._hook_context(item, phase, promote_command))
+        self.emit(
+            ev.HookFinished(
+                region=self.region,
+                target=target,
+                phase=phase,
+                hook=described,
+                passed=outcome.passed,
+                detail=outcome.detail,
+            )
+        )
+        return outcome
 
     def _hook_context(
         self, item: TargetProgress, phase: str, promote_command: str = ""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.world import AliasWatcher, World, code_zip
-from tests.support import run_cli
+from tests.support import CliResult, run_cli
 from tests.test_event_schema import COMMON, documented
 
 FAST = "alarms: {poll_interval: 0.1s, bake: 0.2s}\n"
@@ -29,6 +29,11 @@ def lambda_and_state_machine(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return plan
+
+
+def apply_with_events_file(plan: Path, endpoint: str, events_file: Path) -> CliResult:
+    arguments = ["apply", "--yes", "-f", str(plan), "--endpoint-url", endpoint]
+    return run_cli([*arguments, "--events-file", str(events_file)])
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
@@ -58,18 +63,7 @@ def test_events_file_holds_the_documented_stream_while_stdout_shows_lines(
             world.set_alarm("flow-failures", "ALARM", "Threshold Crossed: 3 failures")
 
     with AliasWatcher(lambda: world.sfn_routing(machine), on_change=fire):
-        result = run_cli(
-            [
-                "apply",
-                "--yes",
-                "-f",
-                str(plan),
-                "--endpoint-url",
-                aws_endpoint,
-                "--events-file",
-                str(events_file),
-            ]
-        )
+        result = apply_with_events_file(plan, aws_endpoint, events_file)
 
     assert result.exit_code == 3, result.stdout + result.stderr
     events = read_events(events_file)
@@ -107,19 +101,7 @@ def test_events_file_that_cannot_be_written_is_refused_before_anything_moves(
     world.alarm("flow-failures")
     plan = lambda_and_state_machine(tmp_path)
 
-    missing = str(tmp_path / "missing" / "events.jsonl")
-    result = run_cli(
-        [
-            "apply",
-            "--yes",
-            "-f",
-            str(plan),
-            "--endpoint-url",
-            aws_endpoint,
-            "--events-file",
-            missing,
-        ]
-    )
+    result = apply_with_events_file(plan, aws_endpoint, tmp_path / "missing" / "events.jsonl")
 
     assert result.exit_code == 2, result.stdout + result.stderr
     assert "--events-file" in result.stderr and "Traceback" not in result.stderr
