@@ -417,7 +417,12 @@ def _watch_signals(acting: ActingOptions, environment: OutputEnvironment) -> Cal
     def watch(session: Any) -> None:
         from rollout.interrupts import stop_on_signals
 
-        stop_on_signals(session.interrupted, str(acting.plan_file), environment.stderr_fd)
+        stop_on_signals(
+            session.interrupted,
+            str(acting.plan_file),
+            environment.stderr_fd,
+            received=session.signal_received,
+        )
 
     return watch
 

@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from rollout.exitcodes import ExitCode
@@ -19,10 +20,28 @@ from rollout.exitcodes import ExitCode
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
-def stop_on_signals(interrupted: threading.Event, plan_file: str, stderr_fd: int = 2) -> None:
+WHAT_IT_MEANS = {
+    "SIGINT": "Ctrl-C, or a cancelled CI job",
+    "SIGTERM": "a cancelled CI job, or a stop request",
+    "SIGHUP": "the terminal closed",
+}
+
+
+def signal_reason(name: str) -> str:
+    """`SIGTERM received (a cancelled CI job, or a stop request)`: why a rollout rolled back."""
+    return f"{name} received ({WHAT_IT_MEANS.get(name, 'a signal')})"
+
+
+def stop_on_signals(
+    interrupted: threading.Event,
+    plan_file: str,
+    stderr_fd: int = 2,
+    received: Callable[[str], None] = lambda _name: None,
+) -> None:
     """Set `interrupted` on the first signal; on a terminal, a second Ctrl-C exits at once (4).
 
-    `stderr_fd` is the output environment's standard error, resolved before any signal.
+    `stderr_fd` is the output environment's standard error, resolved before any signal;
+    `received` is told the first signal's name, so the rollback can say why it began.
     """
     on_terminal = os.isatty(0)
 
@@ -37,6 +56,7 @@ def stop_on_signals(interrupted: threading.Event, plan_file: str, stderr_fd: int
     def handle(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if not interrupted.is_set():
+            received(name)
             interrupted.set()
             again = (
                 "; press Ctrl-C again to stop at once and leave it as it is" if on_terminal else ""

@@ -78,6 +78,7 @@ class RegionRollout:
     replace_split: bool = False  # on_split_alias: replace
     promoted: Callable[[str, int], bool] = _never_promoted  # (target, pause index) released?
     abort_requested: Callable[[], bool] = lambda: False
+    abort_reason: Callable[[], str] = lambda: "aborted on request"
     interrupted: Callable[[], bool] = lambda: False  # a signal: cheap to ask, asked often
     full_promotion_requested: Callable[[], bool] = lambda: False
     # target -> the `rollout promote` command line that releases its pause in this region
@@ -410,7 +411,7 @@ class RegionRollout:
     def _shift(self, progress: list[TargetProgress]) -> None:
         while not all(p.done for p in progress):
             if self.abort_requested():
-                raise _Stop(Outcome.ROLLED_BACK, "aborted on request")
+                raise _Stop(Outcome.ROLLED_BACK, self.abort_reason())
             self._poll_alarms()
             for item in progress:
                 # Shifting many targets at AWS's pace takes a while: keep watching meanwhile.

@@ -364,6 +364,7 @@ class RegionBuild:
             if session
             else (lambda _t, _step: False),
             abort_requested=session.abort_requested if session else _never,
+            abort_reason=session.abort_reason if session else _aborted,
             interrupted=session.interrupted.is_set if session else _never,
             full_promotion_requested=session.full_promotion_requested if session else _never,
             promote_command=lambda target: promote_command(
@@ -401,6 +402,10 @@ class RegionBuild:
 
 def _never() -> bool:
     return False
+
+
+def _aborted() -> str:
+    return "aborted on request"
 
 
 def _absolute_tls(mapping: DomainMapping, base: Path) -> DomainMapping:

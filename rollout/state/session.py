@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from rollout.engine.outcome import Outcome
 from rollout.engine.ports import Clock, JournalError, TargetSnapshot
 from rollout.engine.routing import AliasRouting
+from rollout.interrupts import signal_reason
 from rollout.state.model import (
     LOCK_HEARTBEAT_SECONDS,
     LockHolder,
@@ -115,6 +116,7 @@ class RolloutSession:
         self._requests_read_at = float("-inf")
         self._refreshed_at = clock.monotonic()
         self.interrupted = threading.Event()
+        self._signal = ""  # the name of the signal that set `interrupted`
 
     @classmethod
     def start(
@@ -274,6 +276,16 @@ class RolloutSession:
                 raise JournalError(f"state store: {exc}") from exc
             self._requests_read_at = now
         return self._requests
+
+    def signal_received(self, name: str) -> None:
+        """Remember which signal asked for the rollback (called from the signal handler)."""
+        self._signal = name
+
+    def abort_reason(self) -> str:
+        """Why the rollout is asked to roll back, in words for the last line and the reports."""
+        if self.interrupted.is_set():
+            return signal_reason(self._signal) if self._signal else "interrupted"
+        return "aborted by `rollout abort`"
 
     def abort_requested(self) -> bool:
         """Ctrl-C, SIGTERM, or `rollout abort` from elsewhere."""

@@ -81,6 +81,9 @@ def test_a_signal_mid_rollout_rolls_back_and_exits_3(
     assert world.lambda_routing("api") == ("1", {})
     assert state(tmp_path)["status"] == "rolled_back"
     assert not (tmp_path / ".rollout" / "e2e.lock").exists()
+    # The last line says which signal, and what it usually means.
+    last = (tmp_path / "log").read_text().splitlines()[-1]
+    assert f"{signal.Signals(signum).name} received (" in last, last
 
 
 def test_a_signal_during_a_bake_does_not_wait_for_the_next_alarm_poll(
