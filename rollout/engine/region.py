@@ -444,8 +444,13 @@ class RegionRollout:
                 if self._watch.due():
                     self._poll_alarms()
                 self._advance(item)
+            if all(p.done for p in progress):
+                break  # the last write or bake is behind: nothing is left to wait for
             self._wait(self._seconds_to_next_wake(progress))
-        self._poll_alarms()
+        if self._watch.due():
+            # Alarms were read at the top of this tick, just before the last change; a
+            # second read at the same instant cannot say anything new.
+            self._poll_alarms()
         for item in progress:
             # A finished target never writes again, so only a last read can see it drifted.
             read_checked(item, self.region, self.emit)

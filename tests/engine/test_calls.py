@@ -171,3 +171,26 @@ def test_a_process_killed_right_after_the_rollback_decision_leaves_a_rollback_to
     for target in targets:
         assert target.alias is not None and target.alias.routing == AliasRouting("1")
     assert {s.status for s in journal.snapshots.values()} == {TargetStatus.ROLLED_BACK}
+
+
+def test_a_region_finishes_at_its_last_write_when_no_bake_is_left() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    alarms = FakeAlarms({"errors": "OK"})
+    engine, _ = region(clock, [TargetRun("api", target, CANARY, ("errors",))], alarms, poll=5.0)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    last_write = target.history[-1][0]
+    assert last_write == 60.0 and clock.time == last_write  # no idle poll interval at the end
+    # Before the start, then every 5 s from the first shift to the last: no extra read at the end.
+    assert alarms.calls == 1 + 60 // 5 + 1
+
+
+def test_a_region_finishes_when_its_last_bake_ends() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(seconds=12))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))], poll=5.0)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert clock.time == 60.0 + 12.0
