@@ -18,6 +18,8 @@ from typing import Any
 
 import boto3
 
+from rollout.emulator_revisions import enforce_alias_revisions
+
 FIRST_DEFINITION = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
 
 
@@ -48,6 +50,7 @@ def emulator() -> Iterator[str]:
     # The emulator accepts any credentials; these keep real ones out of its requests.
     os.environ.update(AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # it logs every request otherwise
+    enforce_alias_revisions()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:

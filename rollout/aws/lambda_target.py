@@ -17,10 +17,13 @@ from typing import Any
 from rollout.aws.errors import aws_call, call, call_unless_missing
 from rollout.aws.pacing import Pacer
 from rollout.aws.permissions import ApiCall, Scope, declared
-from rollout.engine.ports import PublishedVersion, Release, TargetError
+from rollout.clock import SystemClock
+from rollout.engine.ports import Clock, PublishedVersion, Release, TargetError
 from rollout.engine.routing import HUNDRED, AliasRouting, AliasState
 
 CENT = Decimal("0.01")
+UPDATE_POLL_SECONDS = 0.5  # code updates take a second or two
+UPDATE_TIMEOUT_SECONDS = 300.0
 
 # Every call this module makes; the client refuses others and `rollout iam-policy` grants these.
 CALLS = (
@@ -62,6 +65,9 @@ def _short(digest: str | None) -> str:
 class LambdaTargetAdapter:
     """One function alias in one region."""
 
+    revision_guarded = True  # UpdateAlias refuses a stale RevisionId
+    reads_published_versions = False
+
     def __init__(
         self,
         lambda_client: Any,
@@ -72,9 +78,11 @@ class LambdaTargetAdapter:
         code: LambdaCodeSource | None,
         region: str,
         s3_client: Any = None,
+        clock: Clock | None = None,
     ) -> None:
         self.client = declared(lambda_client, CALLS, WAITERS)
         self.pacer = pacer
+        self.clock: Clock = clock or SystemClock()
         self.function = function
         self.alias = alias
         self.code = code or LambdaCodeSource()
@@ -83,6 +91,8 @@ class LambdaTargetAdapter:
         self._package: bytes | None = None
         self._function_arn: str | None = None
         self._latest_sha: str | None = None  # $LATEST's code as prepare saw it
+        self._update_sent = False
+        self._updated_sha: str | None = None  # the code an update sent, until it is published
 
     @property
     def resource(self) -> str:
@@ -211,38 +221,69 @@ class LambdaTargetAdapter:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def publish(
-        self, release: Release, values: Mapping[str, str], description: str
-    ) -> PublishedVersion:
-        """Upload the code, wait for Lambda to finish updating, publish a version."""
-        if release.existing_version is not None:
-            return PublishedVersion(
-                release.existing_version, self.version_arn(release.existing_version)
-            )
-        code = self.code
-        if code.zip_path is not None:
-            update: dict[str, Any] = {"ZipFile": self._package_bytes()}
-        elif code.s3_bucket is not None:
-            update = {"S3Bucket": code.s3_bucket, "S3Key": code.s3_key}
-            if code.s3_version:
-                update["S3ObjectVersion"] = code.s3_version
-        elif code.image_uri is not None:
-            update = {"ImageUri": code.image_uri}
-        else:
-            update = {}
+    def begin_publish(self, release: Release) -> None:
+        """Send the code update; Lambda applies it while other functions' updates go out."""
+        if release.existing_version is not None or self._update_sent:
+            return
+        update = self._code_update()
         if update:
             updated = self._call(
                 "UpdateFunctionCode", "update_function_code", FunctionName=self.function, **update
             )
-            sha = str(updated["CodeSha256"])
-            with aws_call("waiting for the code update", self.resource):
-                self.client.get_waiter("function_updated_v2").wait(
-                    FunctionName=self.function, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
+            self._updated_sha = str(updated["CodeSha256"])
+        self._update_sent = True
+
+    def _code_update(self) -> dict[str, Any]:
+        code = self.code
+        if code.zip_path is not None:
+            return {"ZipFile": self._package_bytes()}
+        if code.s3_bucket is not None:
+            update = {"S3Bucket": code.s3_bucket, "S3Key": code.s3_key}
+            if code.s3_version:
+                update["S3ObjectVersion"] = code.s3_version
+            return update
+        if code.image_uri is not None:
+            return {"ImageUri": code.image_uri}
+        return {}
+
+    def _wait_for_update(self) -> None:
+        """Poll until Lambda has applied the code update; TargetError if it failed or hung."""
+        deadline = self.clock.monotonic() + UPDATE_TIMEOUT_SECONDS
+        while True:
+            # GetFunction has a quota of its own: waiting does not slow the alias writes.
+            configuration = self._call("GetFunction", "get_function", FunctionName=self.function)[
+                "Configuration"
+            ]
+            status = configuration.get("LastUpdateStatus") or "Successful"
+            if status == "Successful":
+                return
+            if status == "Failed":
+                reason = configuration.get("LastUpdateStatusReason") or "no reason given"
+                raise TargetError(f"UpdateFunctionCode on {self.resource} failed: {reason}")
+            if self.clock.monotonic() >= deadline:
+                raise TargetError(
+                    f"UpdateFunctionCode on {self.resource}: the update did not finish "
+                    f"within {UPDATE_TIMEOUT_SECONDS:.0f} s"
                 )
+            self.clock.sleep(UPDATE_POLL_SECONDS)
+
+    def publish(
+        self, release: Release, values: Mapping[str, str], description: str
+    ) -> PublishedVersion:
+        """Upload the code (unless begin_publish did), wait for Lambda to apply it, publish."""
+        if release.existing_version is not None:
+            return PublishedVersion(
+                release.existing_version, self.version_arn(release.existing_version)
+            )
+        self.begin_publish(release)
+        if self._updated_sha is not None:
+            self._wait_for_update()
+            sha = self._updated_sha
         else:
             # The precondition is the code prepare compared, so a later change to $LATEST
             # makes Lambda refuse rather than publish code nobody looked at.
             sha = self._latest_sha or self._wanted_sha()
+        self._update_sent, self._updated_sha = False, None
         published = self._call(
             "PublishVersion",
             "publish_version",

@@ -47,6 +47,8 @@ _REGIONAL_ARN = re.compile(r"arn:([\w-]+):([\w-]+):[a-z0-9-]*:\d*:")
 class StepFunctionsTargetAdapter:
     """One state machine alias in one region."""
 
+    revision_guarded = False  # UpdateStateMachineAlias takes no revision: read, then write
+
     def __init__(
         self,
         sfn_client: Any,
@@ -102,6 +104,14 @@ class StepFunctionsTargetAdapter:
         return call(
             self.client, self.resource, operation, method, alias_write=alias_write, **arguments
         )
+
+    @property
+    def reads_published_versions(self) -> bool:
+        """A definition may name versions earlier targets publish."""
+        return self.definition_path is not None
+
+    def begin_publish(self, release: Release) -> None:
+        """Nothing to start: UpdateStateMachine publishes at once."""
 
     def check_inputs(self) -> None:
         """The definition must parse, whatever versions earlier targets will publish."""

@@ -47,6 +47,12 @@ class AliasConflictError(TargetError):
 class TargetAdapter(Protocol):
     """One Lambda function or state machine alias in one region."""
 
+    @property
+    def revision_guarded(self) -> bool:
+        """Whether AWS refuses an alias write whose revision is stale (Lambda's RevisionId), so
+        a write needs no read before it."""
+        ...
+
     def check_inputs(self) -> None:
         """Check local inputs (packages, definitions) before any AWS call; raise TargetError."""
         ...
@@ -57,6 +63,16 @@ class TargetAdapter(Protocol):
 
     def prepare(self, values: Mapping[str, str]) -> Release:
         """Decide what publishing would do; reads only. `values` fill definition placeholders."""
+        ...
+
+    @property
+    def reads_published_versions(self) -> bool:
+        """Whether preparing this target reads versions that earlier targets publish (a state
+        machine definition's placeholders), so their publishing must be finished first."""
+        ...
+
+    def begin_publish(self, release: Release) -> None:
+        """Start what publishing waits on (Lambda's code update), so many can run at once."""
         ...
 
     def publish(
@@ -244,9 +260,16 @@ class Journal(Protocol):
         """Record one target's progress; durable when it returns, JournalError otherwise."""
         ...
 
+    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
+        """Record several targets of a region in one durable write, JournalError otherwise."""
+        ...
+
 
 class NullJournal:
     """Records nothing (previews and tests that need no state)."""
 
     def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
         """Forget it."""
+
+    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
+        """Forget them."""

@@ -6,11 +6,13 @@ read, check and record an alias in exactly the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from rollout.engine import events as ev
 from rollout.engine.ports import (
+    AliasConflictError,
     HookSpec,
     Journal,
     PublishedVersion,
@@ -133,13 +135,7 @@ class GuardedJournal:
 
     def record(self, name: str, snapshot: TargetSnapshot) -> None:
         """Write through; raise the first failure, and write nothing more after it."""
-        if self.lost is not None:
-            return
-        try:
-            self.journal.target(self.region, name, snapshot)
-        except Exception as exc:  # whatever the store raised, progress is no longer durable
-            self.lost = str(exc) or type(exc).__name__
-            raise
+        self._write(lambda: self.journal.target(self.region, name, snapshot))
 
     def record_quietly(self, name: str, snapshot: TargetSnapshot) -> None:
         """Write through if the store still answers; a failure is remembered, not raised."""
@@ -147,6 +143,62 @@ class GuardedJournal:
             self.record(name, snapshot)
         except Exception:  # already remembered in self.lost
             return
+
+    def record_all_quietly(self, snapshots: Mapping[str, TargetSnapshot]) -> None:
+        """Several targets in one write, if the store still answers; a failure is remembered."""
+        if not snapshots:
+            return
+        try:
+            self._write(lambda: self.journal.targets(self.region, snapshots))
+        except Exception:  # already remembered in self.lost
+            return
+
+    def _write(self, write: Callable[[], None]) -> None:
+        if self.lost is not None:
+            return
+        try:
+            write()
+        except Exception as exc:  # whatever the store raised, progress is no longer durable
+            self.lost = str(exc) or type(exc).__name__
+            raise
+
+
+def writable_unread(item: TargetProgress) -> bool:
+    """Whether the next write may go without reading the alias: AWS refuses a stale revision,
+    rollout holds the one its last write returned, and no write's answer is in doubt."""
+    return (
+        item.run.adapter.revision_guarded
+        and item.pending is None
+        and item.last.revision is not None
+    )
+
+
+def set_routing(
+    item: TargetProgress,
+    routing: AliasRouting,
+    region: str,
+    emit: ev.EventSink,
+    before_write: Callable[[], None],
+) -> None:
+    """Move the alias to `routing`, never over a change made outside rollout (DriftError).
+
+    A revision-guarded alias is written unread, and read only when AWS refuses the revision;
+    any other is read and checked first. `before_write` journals the write as pending.
+    """
+    unread = writable_unread(item)
+    expected = item.last if unread else read_checked(item, region, emit)
+    # If the write's answer is lost, AWS may hold either routing: both are rollout's own.
+    item.pending = routing
+    before_write()
+    adapter = item.run.adapter
+    try:
+        item.last = adapter.update_alias(routing, expected)
+    except AliasConflictError:
+        if not unread:
+            raise
+        # Someone wrote since: drift if the routing changed, else only the revision moved.
+        item.last = adapter.update_alias(routing, read_checked(item, region, emit))
+    item.pending = None
 
 
 def read_checked(item: TargetProgress, region: str, emit: ev.EventSink) -> AliasState:

@@ -25,6 +25,7 @@ from rollout.engine.ports import (
     Journal,
     NullJournal,
     PublishedVersion,
+    Release,
     TargetSnapshot,
     TargetStatus,
 )
@@ -35,6 +36,7 @@ from rollout.engine.progress import (
     check_ours,
     last_shift_index,
     read_checked,
+    set_routing,
 )
 from rollout.engine.rollback import Rollback, error_text
 from rollout.engine.routing import AliasRouting, AliasState, version_number
@@ -247,16 +249,37 @@ class RegionRollout:
     ) -> None:
         values = self._known
         values.update({**self.values, "region": self.region})
+        # Code updates are all sent before the first is waited for: Lambda applies them
+        # together, so publishing N functions takes about one update's time, not N.
+        started: list[tuple[TargetRun, Release]] = []
         for target in self.targets:
             snapshot = snapshots.get(target.name)
             if snapshot is not None and _reusable(snapshot):
                 self._reuse(target, snapshot, values, published)
                 continue
-            item = self._publish_one(target, values, published)
-            if item is not None:
-                progress.append(item)
+            if target.adapter.reads_published_versions:
+                self._publish_started(started, values, published, progress)
+            release = self._prepare_one(target, values, progress)
+            if release is not None:
+                target.adapter.begin_publish(release)
+                started.append((target, release))
+        self._publish_started(started, values, published, progress)
         order = [target.name for target in self.targets]
         progress.sort(key=lambda item: order.index(item.run.name))
+
+    def _publish_started(
+        self,
+        started: list[tuple[TargetRun, Release]],
+        values: dict[str, str],
+        published: dict[str, PublishedVersion],
+        progress: list[TargetProgress],
+    ) -> None:
+        """Finish publishing what was started, in the plan's order; empties `started`."""
+        while started:
+            target, release = started.pop(0)
+            item = self._publish_one(target, release, values, published)
+            if item is not None:
+                progress.append(item)
 
     def _recorded_progress(self, snapshots: Mapping[str, TargetSnapshot]) -> list[TargetProgress]:
         """The targets an earlier process published a version for, as it recorded them.
@@ -294,9 +317,10 @@ class RegionRollout:
         if snapshot.status is TargetStatus.CREATING and target.adapter.read_alias() is None:
             self._create_alias(target, new)
 
-    def _publish_one(
-        self, target: TargetRun, values: dict[str, str], published: dict[str, PublishedVersion]
-    ) -> TargetProgress | None:
+    def _prepare_one(
+        self, target: TargetRun, values: dict[str, str], progress: list[TargetProgress]
+    ) -> Release | None:
+        """Decide what releasing `target` takes; None when nothing is to be published."""
         adapter = target.adapter
         release = adapter.prepare(values)
         alias = release.alias
@@ -305,7 +329,8 @@ class RegionRollout:
             raise _Stop(Outcome.FAILED_BEFORE_TRAFFIC, problem)
         split = alias is not None and len(alias.routing.shares()) > 1
         if not release.changed and alias is not None and split and self.replace_split:
-            return self._finish_split(target, alias, release.summary)
+            progress.append(self._finish_split(target, alias, release.summary))
+            return None
         if not release.changed and alias is not None:
             unchanged = TargetSnapshot(
                 TargetStatus.UNCHANGED, alias.arn, alias.routing, alias.routing
@@ -318,7 +343,17 @@ class RegionRollout:
             served = alias.routing.base
             _remember(values, target.name, PublishedVersion(served, adapter.version_arn(served)))
             return None
-        new = adapter.publish(release, values, self.description)
+        return release
+
+    def _publish_one(
+        self,
+        target: TargetRun,
+        release: Release,
+        values: dict[str, str],
+        published: dict[str, PublishedVersion],
+    ) -> TargetProgress | None:
+        alias = release.alias
+        new = target.adapter.publish(release, values, self.description)
         published[target.name] = new
         _remember(values, target.name, new)
         item = None
@@ -418,8 +453,13 @@ class RegionRollout:
                 if self._watch.due():
                     self._poll_alarms()
                 self._advance(item)
+            if all(p.done for p in progress):
+                break  # the last write or bake is behind: nothing is left to wait for
             self._wait(self._seconds_to_next_wake(progress))
-        self._poll_alarms()
+        if self._watch.due():
+            # Alarms were read at the top of this tick, just before the last change; a
+            # second read at the same instant cannot say anything new.
+            self._poll_alarms()
         for item in progress:
             # A finished target never writes again, so only a last read can see it drifted.
             read_checked(item, self.region, self.emit)
@@ -534,13 +574,8 @@ class RegionRollout:
         self._record(item)
 
     def _set_weight(self, item: TargetProgress, weight: Decimal) -> None:
-        current = read_checked(item, self.region, self.emit)
         routing = AliasRouting.towards(item.old, item.new.version, weight)
-        # If the write's answer is lost, AWS may hold either routing: both are rollout's own.
-        item.pending = routing
-        self._record(item)
-        item.last = item.run.adapter.update_alias(routing, current)
-        item.pending = None
+        set_routing(item, routing, self.region, self.emit, lambda: self._record(item))
         self._record(item)
         self.emit(
             ev.WeightShifted(

@@ -14,13 +14,20 @@ from dataclasses import dataclass
 from rollout.engine import events as ev
 from rollout.engine.outcome import Outcome
 from rollout.engine.ports import (
+    AliasConflictError,
     Clock,
     JournalError,
     PermanentTargetError,
     TargetError,
     TargetStatus,
 )
-from rollout.engine.progress import DriftError, GuardedJournal, TargetProgress, check_ours
+from rollout.engine.progress import (
+    DriftError,
+    GuardedJournal,
+    TargetProgress,
+    check_ours,
+    writable_unread,
+)
 
 INITIAL_DELAY = 0.5
 MAX_DELAY = 30.0
@@ -56,22 +63,34 @@ class Rollback:
 
     def _restore_all(self, movable: Sequence[TargetProgress], reason: str) -> list[str]:
         """Restore each target; what could not be, with what remains to restore."""
-        # Decided: recorded for every target first, so a process that dies from here on
-        # leaves a rollback for `resume` to finish, never a release to carry on with.
-        for item in movable:
-            self.journal.record_quietly(item.run.name, item.snapshot(TargetStatus.ROLLING_BACK))
+        # Decided: recorded for every target in one write first, so a process that dies from
+        # here on leaves a rollback for `resume` to finish, never a release to carry on with.
+        self.journal.record_all_quietly(
+            {item.run.name: item.snapshot(TargetStatus.ROLLING_BACK) for item in movable}
+        )
         self.emit(ev.RollbackStarted(region=self.region, reason=reason))
-        return [
+        failures = [
             f"{item.run.name}: {failure} (still to restore: "
             f"{item.initial.routing.describe()} on {item.initial.arn})"
             for item in movable
             if (failure := self._restore(item)) is not None
         ]
+        # Where each alias ended, in one write. Until it lands the record says "rolling back",
+        # which a later process finishes by reading each alias: one already back on its
+        # recorded routing is not written again.
+        self.journal.record_all_quietly(
+            {
+                item.run.name: item.snapshot(
+                    TargetStatus.ROLLING_BACK if item.moved else TargetStatus.ROLLED_BACK
+                )
+                for item in movable
+            }
+        )
+        return failures
 
     def _restore(self, item: TargetProgress) -> str | None:
         """Put one alias back; None when it is back, else why not."""
         if not item.moved:
-            self.journal.record_quietly(item.run.name, item.snapshot(TargetStatus.ROLLED_BACK))
             return None
         failure = self._restore_with_retries(item)
         if failure is None:
@@ -92,20 +111,8 @@ class Rollback:
         delay = INITIAL_DELAY
         while True:
             try:
-                current = item.run.adapter.read_alias()
-                if current is not None and current.routing.same_as(item.initial.routing):
-                    # Already back (a lost answer, or a process that restored it from
-                    # memory when the state store was gone): nothing to write.
-                    item.last, item.pending = current, None
-                else:
-                    current = check_ours(item, current, self.region, self.emit)
-                    item.pending = item.initial.routing
-                    self.journal.record_quietly(
-                        item.run.name, item.snapshot(TargetStatus.ROLLING_BACK)
-                    )
-                    item.last = item.run.adapter.update_alias(item.initial.routing, current)
-                    item.pending = None
-                self.journal.record_quietly(item.run.name, item.snapshot(TargetStatus.ROLLED_BACK))
+                if not self._restored_unread(item):
+                    self._restore_read(item)
                 return None
             except DriftError as drift:  # someone else owns the alias now
                 return str(drift)
@@ -117,6 +124,34 @@ class Rollback:
             # botocore already retried this call; back off before trying the whole write again.
             self.clock.sleep(delay)
             delay = min(delay * 2, MAX_DELAY)
+
+    def _restored_unread(self, item: TargetProgress) -> bool:
+        """Put a revision-guarded alias back without reading it first; False when that cannot
+        be done (no revision known, an answer in doubt) or AWS refused the revision."""
+        if not writable_unread(item):
+            return False
+        item.pending = item.initial.routing
+        try:
+            item.last = item.run.adapter.update_alias(item.initial.routing, item.last)
+        except AliasConflictError:  # someone wrote since: the read tells back, drift or ours
+            return False
+        item.pending = None
+        return True
+
+    def _restore_read(self, item: TargetProgress) -> None:
+        """Read the alias, then put it back unless it already is; DriftError if not ours."""
+        current = item.run.adapter.read_alias()
+        if current is not None and current.routing.same_as(item.initial.routing):
+            # Already back (a lost answer, or a process that restored it from
+            # memory when the state store was gone): nothing to write.
+            item.last, item.pending = current, None
+            return
+        current = check_ours(item, current, self.region, self.emit)
+        # Not journaled as pending: a later process that finds the alias already on its
+        # recorded routing counts it as back, whether or not this answer arrived.
+        item.pending = item.initial.routing
+        item.last = item.run.adapter.update_alias(item.initial.routing, current)
+        item.pending = None
 
 
 def error_text(exc: BaseException) -> str:

@@ -273,6 +273,7 @@ class RegionBuild:
                 code=self._code_source(code, scope, f"{where}.lambda.code"),
                 region=self.region,
                 s3_client=self.client("s3") if code and code.s3 else None,
+                clock=self.clock,
             )
         machine = target.stepfunctions if target else None
         definition = (

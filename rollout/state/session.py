@@ -98,6 +98,24 @@ def snapshot_of(record: TargetRecord) -> TargetSnapshot:
     )
 
 
+def _target_record(snapshot: TargetSnapshot) -> TargetRecord:
+    """How a target's progress is stored."""
+    return TargetRecord(
+        alias_arn=snapshot.alias_arn,
+        status=snapshot.status,
+        initial=_record(snapshot.initial),
+        last=_record(snapshot.last),
+        pending=_record(snapshot.pending),
+        old_version=snapshot.old_version,
+        new_version=snapshot.new_version,
+        new_version_arn=snapshot.new_version_arn,
+        step=snapshot.step,
+        paused=snapshot.paused,
+        bake_ends_at=snapshot.bake_ends_at,
+        notified=snapshot.notified,
+    )
+
+
 def promotion_key(region: str, target: str) -> str:
     """How a promote request names one target of one region."""
     return f"{region}/{target}"
@@ -226,21 +244,14 @@ class RolloutSession:
 
     def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
         """Record one target's progress durably."""
+        self.targets(region, {name: snapshot})
+
+    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
+        """Record several targets' progress in one write of the document."""
         with self._write_lock:
-            self._region(region).targets[name] = TargetRecord(
-                alias_arn=snapshot.alias_arn,
-                status=snapshot.status,
-                initial=_record(snapshot.initial),
-                last=_record(snapshot.last),
-                pending=_record(snapshot.pending),
-                old_version=snapshot.old_version,
-                new_version=snapshot.new_version,
-                new_version_arn=snapshot.new_version_arn,
-                step=snapshot.step,
-                paused=snapshot.paused,
-                bake_ends_at=snapshot.bake_ends_at,
-                notified=snapshot.notified,
-            )
+            stored = self._region(region).targets
+            for name, snapshot in snapshots.items():
+                stored[name] = _target_record(snapshot)
             self._save()
 
     def region_finished(self, region: str, outcome: Outcome, message: str) -> None:

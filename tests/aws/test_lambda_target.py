@@ -290,3 +290,16 @@ def test_unreadable_package_fails_check_inputs_before_any_call(tmp_path: Path) -
     )
     with pytest.raises(TargetError, match=r"cannot read .*nope\.zip"):
         missing.check_inputs()
+
+
+def test_the_sandbox_refuses_a_stale_revision_as_lambda_does(aws: MotoAws) -> None:
+    """moto alone ignores RevisionId; the sandbox makes it behave as AWS, which rollout needs."""
+    aws.function()
+    first = aws.lam.get_alias(FunctionName="api", Name="live")["RevisionId"]
+    written = aws.lam.update_alias(
+        FunctionName="api", Name="live", FunctionVersion="1", RevisionId=first
+    )
+    assert written["RevisionId"] != first
+
+    with pytest.raises(aws.lam.exceptions.PreconditionFailedException):
+        aws.lam.update_alias(FunctionName="api", Name="live", FunctionVersion="1", RevisionId=first)

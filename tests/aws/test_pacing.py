@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 
 import pytest
@@ -10,14 +11,15 @@ from rollout.aws.pacing import RequestPacer, ServicePacer
 from tests.aws.helpers import FakeClock
 
 
-def test_lambda_pace_allows_a_burst_of_15_then_15_a_second_for_every_api_together() -> None:
+def test_lambda_pace_allows_a_burst_of_14_then_14_a_second_for_every_api_together() -> None:
+    # AWS allows 15 a second; one less leaves room for requests that arrive late.
     clock = FakeClock()
     pacer = ServicePacer("lambda", clock)
-    for operation in ["GetAlias", "UpdateAlias", "PublishVersion"] * 5:
+    for operation in ["GetAlias", "UpdateAlias"] * 7:
         pacer.acquire(operation)
     assert clock.time == 0.0
-    for _ in range(15):
-        pacer.acquire("UpdateAlias")
+    for _ in range(14):
+        pacer.acquire("PublishVersion")
     assert clock.time == pytest.approx(1.0, abs=0.01)
 
 
@@ -100,3 +102,41 @@ def test_threads_asking_at_once_each_get_their_own_slot() -> None:
     # 30 requests at one instant: 10 from the burst, then one every 0.1 s, none sharing a slot.
     waits = sorted(round(s, 6) for s in clock.sleeps)
     assert waits == [0.0] * 10 + [round(0.1 * n, 6) for n in range(1, 21)]
+
+
+def throttled_by_aws(sends: list[float], rate: float, burst: float) -> int:
+    """How many of the requests sent at `sends` AWS's own token bucket would refuse."""
+    tokens, last, refused = burst, 0.0, 0
+    for at in sorted(sends):
+        tokens = min(burst, tokens + (at - last) * rate)
+        last = at
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            refused += 1
+    return refused
+
+
+def test_lambda_calls_keep_headroom_so_network_jitter_is_not_throttled() -> None:
+    clock = FakeClock()
+    pacer = ServicePacer("lambda", clock)
+    jitter = random.Random(11)
+    arrivals = []
+    for _ in range(400):
+        pacer.acquire("UpdateAlias")
+        # Requests reach AWS a few milliseconds late, each by its own amount.
+        arrivals.append(clock.time + jitter.uniform(0.0, 0.03))
+
+    assert throttled_by_aws(arrivals, rate=15.0, burst=15.0) == 0
+    assert clock.time <= 400 / 15 * 1.1  # still close to AWS's own limit
+
+
+def test_get_function_has_its_own_quota_and_leaves_the_control_plane_bucket_alone() -> None:
+    clock = FakeClock()
+    pacer = ServicePacer("lambda", clock)
+    for _ in range(50):
+        pacer.acquire("GetFunction")
+    assert clock.time == 0.0
+    for _ in range(14):
+        pacer.acquire("UpdateAlias")
+    assert clock.time == 0.0

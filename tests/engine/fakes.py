@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from rollout.engine.events import Event
 from rollout.engine.ports import (
+    AliasConflictError,
     HookContext,
     HookOutcome,
     HookSpec,
@@ -47,7 +48,11 @@ class FakeClock:
 
 @dataclass
 class FakeTarget:
-    """An alias with versions; records every routing it was given, with the time."""
+    """An alias with versions; records every routing it was given, with the time.
+
+    Like Lambda, it refuses a write carrying a stale revision (unless `revision_guarded` is
+    False, as with Step Functions, where the caller must read before it writes).
+    """
 
     clock: FakeClock
     name: str = "fn"
@@ -59,11 +64,18 @@ class FakeTarget:
     history: list[tuple[float, AliasRouting]] = field(default_factory=list)
     fail_update_at_call: int | None = None
     updates: int = 0
+    reads: int = 0
+    revision_guarded: bool = True
+    reads_published_versions: bool = False
+
+    def begin_publish(self, release: Release) -> None:
+        pass
 
     def check_inputs(self) -> None:
         pass
 
     def read_alias(self) -> AliasState | None:
+        self.reads += 1
         return self.alias
 
     def prepare(self, values: Mapping[str, str]) -> Release:
@@ -93,7 +105,11 @@ class FakeTarget:
         self.updates += 1
         if self.fail_update_at_call is not None and self.updates >= self.fail_update_at_call:
             raise TargetError(f"UpdateAlias on {self.name}:live failed: throttled")
-        assert self.alias is not None and expected.revision == self.alias.revision
+        assert self.alias is not None
+        if expected.revision != self.alias.revision:
+            if self.revision_guarded:
+                raise AliasConflictError(f"UpdateAlias on {self.name}:live failed: stale revision")
+            raise AssertionError("an unguarded alias was written without reading it first")
         self.alias = AliasState("arn:fn:live", routing, f"r{self.updates}")
         self.history.append((self.clock.time, routing))
         return self.alias

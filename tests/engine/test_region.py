@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -522,6 +523,9 @@ class FailingJournal:
         self.writes += 1
         if self.writes > self.good:
             raise JournalError("state store: cannot write .rollout/x.json: No space left")
+
+    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
+        self.target(region, "", next(iter(snapshots.values())))
 
 
 def release_with_a_store_failing_after(good: int) -> tuple[FakeTarget, RegionResult]:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rollout.engine.ports import TargetSnapshot, TargetStatus
+from rollout.engine.routing import AliasRouting
 from rollout.state.model import LockHolder, Requests, RolloutRecord, RolloutStatus
 from rollout.state.session import RolloutSession
 from rollout.state.store import LocalStateStore, LockHeldError, StateError
@@ -196,3 +198,24 @@ def test_a_session_waiting_quietly_keeps_showing_its_lock_is_alive(tmp_path: Pat
     refreshed = store.lock_holder("orders")
     assert refreshed is not None and refreshed.refreshed_at > taken.refreshed_at
     assert refreshed.rollout_id == taken.rollout_id
+
+
+def test_several_targets_are_recorded_in_one_write_of_the_document(tmp_path: Path) -> None:
+    class CountingStore(LocalStateStore):
+        writes = 0
+
+        def write(self, record: RolloutRecord) -> None:
+            self.writes += 1
+            super().write(record)
+
+    store = CountingStore(tmp_path)
+    session = RolloutSession.start(store, "orders", FakeClock(), plan_hash="h", plan_parts={})
+    rolling_back = TargetSnapshot(TargetStatus.ROLLING_BACK, "arn:fn:live", AliasRouting("1"))
+
+    session.targets("us-east-1", {"api": rolling_back, "flow": rolling_back})
+
+    assert store.writes == 1
+    stored = store.read("orders")
+    assert stored is not None
+    assert sorted(stored.regions["us-east-1"].targets) == ["api", "flow"]
+    assert stored.regions["us-east-1"].targets["flow"].status is TargetStatus.ROLLING_BACK

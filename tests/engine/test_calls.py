@@ -1,0 +1,196 @@
+"""What the engine asks of AWS, on fakes and a fake clock: calls per target per step, journal
+writes, and when a region finishes. Speed is shown by counts and fake time, never timed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from rollout.engine.outcome import Outcome
+from rollout.engine.ports import TargetSnapshot, TargetStatus
+from rollout.engine.region import TargetRun
+from rollout.engine.routing import AliasRouting, AliasState
+from strategies import canary, linear
+from tests.engine.fakes import FakeAlarms, FakeClock, FakeTarget
+from tests.engine.test_region import MINUTE, region
+
+LINEAR_25 = linear.steps(percent=Decimal(25), interval=MINUTE, bake=timedelta(0))
+
+
+def test_each_step_on_a_revision_guarded_alias_is_one_write_and_no_read() -> None:
+    clock = FakeClock()
+    targets = [FakeTarget(clock, name=f"t{n}") for n in range(3)]
+    runs = [TargetRun(t.name, t, LINEAR_25, ("errors",)) for t in targets]
+    engine, _ = region(clock, runs)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    for target in targets:
+        assert target.updates == 4  # 25, 50, 75, 100
+        # The revision comes from the last write's answer; one read at the end looks for drift
+        # on an alias that will not be written again.
+        assert target.reads == 1
+
+
+def test_an_alias_without_a_revision_guard_is_read_before_every_write() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock, revision_guarded=False)
+    engine, _ = region(clock, [TargetRun("flow", target, LINEAR_25, ("errors",))])
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert (target.updates, target.reads) == (4, 4 + 1)
+
+
+def test_a_refused_revision_whose_alias_is_still_ours_is_written_again_after_one_read() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    # Someone touched the alias without changing its routing (a new description): a new revision.
+    clock.at(
+        30.0, lambda: setattr(target, "alias", AliasState("arn:fn:live", target.alias.routing, "d"))
+    )
+    engine, log = region(clock, [TargetRun("api", target, LINEAR_25, ("errors",))])
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert target.alias.routing == AliasRouting("2")
+    assert "drift_detected" not in log.kinds()
+    assert target.reads == 1 + 1  # the one after the refusal, and the last look
+
+
+def test_a_rollback_restores_a_revision_guarded_alias_without_reading_it() -> None:
+    clock = FakeClock()
+    alarms = FakeAlarms({"errors": "OK"})
+    clock.at(90.0, lambda: alarms.states_now.update(errors="ALARM"))
+    targets = [FakeTarget(clock, name=f"t{n}") for n in range(3)]
+    runs = [TargetRun(t.name, t, LINEAR_25, ("errors",)) for t in targets]
+    engine, _ = region(clock, runs, alarms)
+
+    assert engine.run().outcome is Outcome.ROLLED_BACK
+    for target in targets:
+        assert target.alias is not None and target.alias.routing == AliasRouting("1")
+        assert (target.updates, target.reads) == (2 + 1, 0)
+
+
+def test_a_rollback_meeting_drift_through_a_refused_revision_leaves_that_alias_as_found() -> None:
+    clock = FakeClock()
+    alarms = FakeAlarms({"errors": "OK"})
+    api, flow = FakeTarget(clock, name="api"), FakeTarget(clock, name="flow")
+    intruder = AliasRouting("1", (("2", Decimal(50)),))
+
+    def meddle_then_alarm() -> None:
+        flow.alias = AliasState("arn:fn:live", intruder, "x")
+        alarms.states_now.update(errors="ALARM")
+
+    clock.at(30.0, meddle_then_alarm)
+    runs = [TargetRun("api", api, LINEAR_25, ("errors",)), TargetRun("flow", flow, LINEAR_25, ())]
+    engine, log = region(clock, runs, alarms)
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.NEEDS_HUMAN
+    assert api.alias is not None and api.alias.routing == AliasRouting("1")
+    assert flow.alias is not None and flow.alias.routing == intruder
+    assert "flow: the alias changed outside rollout" in result.message
+    assert "drift_detected" in log.kinds()
+
+
+CANARY = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+
+
+class CountingJournal:
+    """A journal in memory that counts its durable writes."""
+
+    def __init__(self) -> None:
+        self.snapshots: dict[str, TargetSnapshot] = {}
+        self.writes = 0
+
+    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
+        self.targets(region, {name: snapshot})
+
+    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
+        self.snapshots.update(snapshots)
+        self.writes += 1
+
+
+class Killed(BaseException):
+    """The process dies here (SIGKILL): nothing after it runs."""
+
+
+def test_a_rollback_journals_its_decision_once_for_the_region_before_any_alias_goes_back() -> None:
+    clock = FakeClock()
+    alarms = FakeAlarms({"errors": "OK"})
+    journal = CountingJournal()
+    targets = [FakeTarget(clock, name=f"t{n}") for n in range(5)]
+
+    def alarm() -> None:
+        alarms.states_now.update(errors="ALARM")
+        journal.writes = 0
+
+    clock.at(30.0, alarm)
+    runs = [TargetRun(t.name, t, CANARY, ("errors",)) for t in targets]
+    engine, _ = region(clock, runs, alarms, journal=journal)
+
+    assert engine.run().outcome is Outcome.ROLLED_BACK
+    # One write says "rolling back" for every target, one says where each ended.
+    assert journal.writes == 2
+    assert {s.status for s in journal.snapshots.values()} == {TargetStatus.ROLLED_BACK}
+
+
+class KilledOnRollback(FakeTarget):
+    """The process is killed as it sends this alias's first rollback write."""
+
+    armed: bool = True
+
+    def update_alias(self, routing: AliasRouting, expected: AliasState) -> AliasState:
+        if self.armed and routing == AliasRouting("1"):
+            raise Killed
+        return super().update_alias(routing, expected)
+
+
+def test_a_process_killed_right_after_the_rollback_decision_leaves_a_rollback_to_finish() -> None:
+    clock = FakeClock()
+    alarms = FakeAlarms({"errors": "OK"})
+    journal = CountingJournal()
+    targets = [KilledOnRollback(clock, name=f"t{n}") for n in range(3)]
+    clock.at(30.0, lambda: alarms.states_now.update(errors="ALARM"))
+    runs = [TargetRun(t.name, t, CANARY, ("errors",)) for t in targets]
+    engine, _ = region(clock, runs, alarms, journal=journal)
+    with pytest.raises(Killed):
+        engine.run()
+    assert {s.status for s in journal.snapshots.values()} == {TargetStatus.ROLLING_BACK}
+    assert all(t.alias is not None and t.alias.routing != AliasRouting("1") for t in targets)
+
+    for target in targets:
+        target.armed = False
+    alarms.states_now.update(errors="OK")  # the alarm cleared: still, no release carries on
+    again, _ = region(clock, runs, alarms, journal=journal)
+    result = again.resume(dict(journal.snapshots))
+
+    assert result.outcome is Outcome.ROLLED_BACK, result.message
+    for target in targets:
+        assert target.alias is not None and target.alias.routing == AliasRouting("1")
+    assert {s.status for s in journal.snapshots.values()} == {TargetStatus.ROLLED_BACK}
+
+
+def test_a_region_finishes_at_its_last_write_when_no_bake_is_left() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    alarms = FakeAlarms({"errors": "OK"})
+    engine, _ = region(clock, [TargetRun("api", target, CANARY, ("errors",))], alarms, poll=5.0)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    last_write = target.history[-1][0]
+    assert last_write == 60.0 and clock.time == last_write  # no idle poll interval at the end
+    # Before the start, then every 5 s from the first shift to the last: no extra read at the end.
+    assert alarms.calls == 1 + 60 // 5 + 1
+
+
+def test_a_region_finishes_when_its_last_bake_ends() -> None:
+    clock = FakeClock()
+    target = FakeTarget(clock)
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(seconds=12))
+    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))], poll=5.0)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert clock.time == 60.0 + 12.0
