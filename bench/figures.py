@@ -82,6 +82,14 @@ class Results:
             for row in rows
         )
 
+    def details(self) -> str:
+        """What each figure was measured on, one line each."""
+        return "\n".join(
+            f"{f.name}: {f.detail}" + (f" [{f.refused}]" if f.refused else "")
+            for f in self.figures
+            if f.detail or f.refused
+        )
+
     def write(self, path: Path) -> None:
         """The figures as JSON, with the machine and versions they were measured with."""
         document = {

@@ -35,7 +35,7 @@ def reported(results: Results, say: Say, *names: str) -> Iterator[list[Figure]]:
     figures: list[Figure] = []
     try:
         yield figures
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # the bench scripts exit when a release fails
         traceback.print_exc(file=sys.stderr)
         error = f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         figures[:] = [Figure(name, float("nan"), refused=error) for name in names]
