@@ -14,6 +14,7 @@ import contextlib
 import http.client
 import http.server
 import json
+import sys
 import threading
 import time
 import urllib.parse
@@ -324,12 +325,20 @@ def _handler(upstream: str, proxy: LimitsProxy) -> type[http.server.BaseHTTPRequ
     return Handler
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A rollout the crash matrix SIGKILLs drops its kept-alive connection: not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def limits_proxy(upstream: str, limits: Limits | None = None) -> Iterator[LimitsProxy]:
     """The proxy in front of `upstream` on a free loopback port, with fresh buckets."""
     proxy = LimitsProxy("", limits or Limits())
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(upstream, proxy))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(upstream, proxy))
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
