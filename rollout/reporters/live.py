@@ -72,6 +72,10 @@ class LiveReporter:
             self._started = True
             self._environment.divert(self._print_above)
             self._live.start()
+        if isinstance(event, ev.RolloutFinished):
+            # Each rollout its own table (the demo runs two): said as it ends, then anew.
+            self.close()
+            return
         if _important(event):
             self._print_above(mask_secrets(format_line(event)), style="red")
 
@@ -84,6 +88,7 @@ class LiveReporter:
         with self._lock:
             rows = summary_rows(self.board)
             finished = self.board.finished
+            self.board = Board()
         if any(row.target != "-" for row in rows):
             self._console.print(_summary_table(rows))
         if finished is not None:

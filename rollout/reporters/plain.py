@@ -51,6 +51,9 @@ class PlainReporter:
         with self._lock:
             self.board.apply(event)
             self._line(mask_secrets(format_line(event)), _style(event))
+            if isinstance(event, ev.RolloutFinished):
+                # Each rollout its own table (the demo runs two): said as it ends, then anew.
+                self._summarise()
 
     def beat(self) -> None:
         """Say where each waiting row stands, if nothing was written for `heartbeat` seconds."""
@@ -88,10 +91,14 @@ class PlainReporter:
         if self._thread is not None:
             self._thread.join(5)
         with self._lock:
-            rows = summary_rows(self.board)
-            if any(row.target != "-" for row in rows):
-                for line in summary_table(rows):
-                    self._write(mask_secrets(line))
+            self._summarise()
+
+    def _summarise(self) -> None:
+        rows = summary_rows(self.board)
+        if any(row.target != "-" for row in rows):
+            for line in summary_table(rows):
+                self._write(mask_secrets(line))
+        self.board = Board()
 
     def _line(self, text: str, style: str) -> None:
         self._write(self._paint(text, style) if style else text)

@@ -146,3 +146,22 @@ def test_heartbeat_thread_beats_until_closed() -> None:
     assert beats[-1].endswith("us-east-1 api: 50% · step 1/2 · bake 30s left")
     report.beat()  # closed: the summary was the last word
     assert len(lines) == written
+
+
+def test_each_rollout_of_one_run_gets_its_own_summary() -> None:
+    clock, lines = FakeClock(), []
+    report = PlainReporter(lines.append, clock, heartbeat=0)
+    emit = stamped_sink(report, clock, "r-1")
+    for target, version in (("api", 2), ("flow", 3)):
+        emit(ev.RolloutStarted(plan="demo", waves=(("us-east-1",),)))
+        published = ev.VersionPublished(
+            region="us-east-1", target=target, version=version, arn="arn", summary="zip"
+        )
+        emit(published)
+        emit(ev.RegionFinished(region="us-east-1", outcome="succeeded", message="released"))
+        emit(ev.RolloutFinished(outcome="succeeded", exit_code=0, message="1 succeeded"))
+    report.close()
+
+    assert lines.count("summary:") == 2
+    rows = [line.split() for line in lines if line.startswith("  us-east-1")]
+    assert [row[1] for row in rows] == ["api", "flow"]  # one row in each table, its own
