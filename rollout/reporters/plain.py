@@ -50,10 +50,11 @@ class PlainReporter:
     def __call__(self, event: ev.Event) -> None:
         with self._lock:
             self.board.apply(event)
-            self._line(mask_secrets(format_line(event)), _style(event))
             if isinstance(event, ev.RolloutFinished):
-                # Each rollout its own table (the demo runs two): said as it ends, then anew.
+                # Each rollout its own table (the demo runs two), and the outcome with its
+                # reason stays the last line, where a CI log is read first.
                 self._summarise()
+            self._line(mask_secrets(format_line(event)), _style(event))
 
     def beat(self) -> None:
         """Say where each waiting row stands, if nothing was written for `heartbeat` seconds."""

@@ -106,9 +106,7 @@ def test_apply_with_shared_state_records_in_s3_and_refuses_a_second_apply(
     assert store.read("e2e").status == "rolled_back"  # type: ignore[union-attr]
     assert store.lock_holder("e2e") is None
     listed = run_cli(["history", "-f", str(plan), "--endpoint-url", aws_endpoint])
-    assert (
-        "rolled_back" in listed.stdout and "us-east-1: aborted by `rollout abort`" in listed.stdout
-    )
+    assert "rolled_back" in listed.stdout and "us-east-1: SIGTERM received" in listed.stdout
 
 
 def test_rollback_stops_waiting_for_a_holder_on_another_host_that_went_silent(
