@@ -137,13 +137,6 @@ class GuardedJournal:
         """Write through; raise the first failure, and write nothing more after it."""
         self._write(lambda: self.journal.target(self.region, name, snapshot))
 
-    def record_quietly(self, name: str, snapshot: TargetSnapshot) -> None:
-        """Write through if the store still answers; a failure is remembered, not raised."""
-        try:
-            self.record(name, snapshot)
-        except Exception:  # already remembered in self.lost
-            return
-
     def record_all_quietly(self, snapshots: Mapping[str, TargetSnapshot]) -> None:
         """Several targets in one write, if the store still answers; a failure is remembered."""
         if not snapshots:
