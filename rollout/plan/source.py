@@ -7,6 +7,7 @@ duplicate keys, and anchors/aliases may expand to a bounded size only.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ MAX_DEPTH = 64
 _YAML = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_YAML}{name}" for name in ("str", "int", "float", "bool", "null")}
 _TIMESTAMP = f"{_YAML}timestamp"
+_STR = f"{_YAML}str"
 
 
 # libyaml's parser is ten times faster; the pure-Python one gives the same nodes.
@@ -40,13 +42,31 @@ _PlanLoader.yaml_implicit_resolvers = {
 }
 
 
+class Locations(Mapping[KeyPath, Location]):
+    """Where each key path was written; a Location is made only when one is asked for,
+    since a large plan has tens of thousands of keys and nearly all are never reported."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.marks: dict[KeyPath, Any] = {}
+
+    def __getitem__(self, path: KeyPath) -> Location:
+        return _location(self.marks[path], self.file)
+
+    def __iter__(self) -> Iterator[KeyPath]:
+        return iter(self.marks)
+
+    def __len__(self) -> int:
+        return len(self.marks)
+
+
 @dataclass(frozen=True)
 class SourceDocument:
     """Plain data from a YAML file, with the location of each key and list item."""
 
     file: str
     data: Any
-    locations: dict[KeyPath, Location]
+    locations: Mapping[KeyPath, Location]
 
     def locate(self, path: KeyPath) -> Location:
         """The location of `path`, or of its nearest ancestor that exists in the file."""
@@ -129,7 +149,8 @@ class _Builder:
     def __init__(self, loader: _PlanLoader, file: str) -> None:
         self.loader = loader
         self.file = file
-        self.locations: dict[KeyPath, Location] = {}
+        self.locations = Locations(file)
+        self.marks = self.locations.marks
         # An alias is the very node its anchor names; the tree holds every node, so ids stay unique.
         self.built: set[int] = set()
         self.expanded = 0
@@ -143,7 +164,7 @@ class _Builder:
         self.built.add(id(node))
         if depth > MAX_DEPTH:
             raise self.fail(node, path, f"nested deeper than {MAX_DEPTH} levels")
-        self.locations.setdefault(path, _location(node, self.file))
+        self.marks.setdefault(path, node.start_mark)
         if isinstance(node, ScalarNode):
             return self.scalar(node, path)
         if isinstance(node, SequenceNode):
@@ -179,6 +200,9 @@ class _Builder:
             raise self.fail(node, path, _tag_not_allowed(node.tag))
 
     def scalar(self, node: ScalarNode, path: KeyPath) -> Any:
+        # Most values are strings: taken as written, without the constructor's bookkeeping.
+        if node.tag == _STR:
+            return node.value
         if node.tag not in _SCALAR_TAGS:
             raise self.fail(node, path, _tag_not_allowed(node.tag))
         return self.loader.construct_object(node, deep=True)
@@ -186,18 +210,15 @@ class _Builder:
     def mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
         self.loader.flatten_mapping(node)  # resolves `<<` merge keys in place
         result: dict[str, Any] = {}
-        first_seen: dict[str, Location] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                 raise self.fail(key_node, path, "a key must be a plain string")
             # The key's source text, so that `on:` or `1:` stay the strings they read as.
             key = key_node.value
             key_path = (*path, key)
-            key_location = _location(key_node, self.file)
-            if key in first_seen:
-                line = first_seen[key].line
+            if key in result:
+                line = self.locations[key_path].line
                 raise self.fail(key_node, key_path, f"duplicate key (first given on line {line})")
-            first_seen[key] = key_location
-            self.locations[key_path] = key_location
+            self.marks[key_path] = key_node.start_mark
             result[key] = self.build(value_node, key_path, depth + 1)
         return result

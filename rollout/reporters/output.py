@@ -12,10 +12,12 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from rollout.engine import events as ev
 from rollout.redact import mask_secrets
+
+if TYPE_CHECKING:  # the event classes cost a validate or --help run 20 ms to define
+    from rollout.engine import events as ev
 
 
 class GuardedOutput:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -242,3 +243,12 @@ def test_misspelt_policy_key_suggests_the_right_one(
     with pytest.raises(PlanInvalidError) as raised:
         load_plan(path)
     assert str(raised.value) == f"{path}:9:1: {written}: unknown key; did you mean {meant!r}?"
+
+
+def test_the_garbage_collector_runs_again_after_a_plan_is_read(write_plan: Any) -> None:
+    # Reading pauses it for speed; a plan that fails must not leave it off for the run.
+    load_text(write_plan, PLAN)
+    assert gc.isenabled()
+    with pytest.raises(PlanInvalidError):
+        load_text(write_plan, "version: 1\nname: [")
+    assert gc.isenabled()

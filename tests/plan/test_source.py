@@ -56,3 +56,17 @@ def test_only_values_built_again_through_aliases_count_against_the_limit(
     assert parse_source(plain + "a: &a [1, 2, 3, 4]\nb: *a\n", "p.yaml").data["b"] == [1, 2, 3, 4]
     with pytest.raises(PlanInvalidError, match="alias bomb"):
         parse_source(plain + "a: &a [1, 2, 3, 4]\nb: [*a, *a]\n", "p.yaml")
+
+
+def test_scalars_keep_their_yaml_types_and_quoted_ones_stay_text() -> None:
+    text = 'a: 1\nb: true\nc: null\nd: 1.5\ne: x\nf: "1"\ng: ~\nh: 0x10\n'
+    assert parse_source(text, "p.yaml").data == {
+        "a": 1,
+        "b": True,
+        "c": None,
+        "d": 1.5,
+        "e": "x",
+        "f": "1",
+        "g": None,
+        "h": 16,
+    }
