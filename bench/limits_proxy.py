@@ -266,6 +266,9 @@ def _handler(upstream: str, proxy: LimitsProxy) -> type[http.server.BaseHTTPRequ
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The answer's headers and body go out as two writes: with Nagle's algorithm the
+        # body then waits for the client's delayed ACK, 40 ms a request that AWS never adds.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: object) -> None:
             pass
