@@ -256,10 +256,6 @@ class JournalError(Exception):
 class Journal(Protocol):
     """Records progress durably, before and after every change."""
 
-    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
-        """Record one target's progress; durable when it returns, JournalError otherwise."""
-        ...
-
     def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
         """Record several targets of a region in one durable write, JournalError otherwise."""
         ...
@@ -267,9 +263,6 @@ class Journal(Protocol):
 
 class NullJournal:
     """Records nothing (previews and tests that need no state)."""
-
-    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
-        """Forget it."""
 
     def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
         """Forget them."""

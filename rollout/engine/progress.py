@@ -126,34 +126,52 @@ def last_shift_index(steps: tuple[Step, ...]) -> int:
 
 
 class GuardedJournal:
-    """The journal, remembering its first failure: a lost state store must not stop a rollback."""
+    """The journal, remembering its first failure: a lost state store must not stop a rollback.
+
+    A change that only says where a target got to (a step passed, a bake begun) is held
+    until the next write, which carries it along: every write rewrites the whole document,
+    and what must be durable before AWS changes anything is the write about to be sent.
+    """
 
     def __init__(self, journal: Journal, region: str) -> None:
         self.journal = journal
         self.region = region
         self.lost: str | None = None
+        self._held: dict[str, TargetSnapshot] = {}
 
     def record(self, name: str, snapshot: TargetSnapshot) -> None:
-        """Write through; raise the first failure, and write nothing more after it."""
-        self._write(lambda: self.journal.target(self.region, name, snapshot))
+        """Write through, with whatever is held; raise the first failure, and write nothing
+        more after it."""
+        self._write({**self._held, name: snapshot})
+
+    def hold(self, name: str, snapshot: TargetSnapshot) -> None:
+        """Keep `snapshot` for the next write: a process killed before it lands resumes from
+        the write before, which names this target's alias write as pending."""
+        self._held[name] = snapshot
+
+    def flush(self) -> None:
+        """Write what is held, if anything; raises like `record`."""
+        if self._held:
+            self._write(dict(self._held))
 
     def record_all_quietly(self, snapshots: Mapping[str, TargetSnapshot]) -> None:
         """Several targets in one write, if the store still answers; a failure is remembered."""
-        if not snapshots:
+        if not snapshots and not self._held:
             return
         try:
-            self._write(lambda: self.journal.targets(self.region, snapshots))
+            self._write({**self._held, **snapshots})
         except Exception:  # already remembered in self.lost
             return
 
-    def _write(self, write: Callable[[], None]) -> None:
+    def _write(self, snapshots: Mapping[str, TargetSnapshot]) -> None:
         if self.lost is not None:
             return
         try:
-            write()
+            self.journal.targets(self.region, snapshots)
         except Exception as exc:  # whatever the store raised, progress is no longer durable
             self.lost = str(exc) or type(exc).__name__
             raise
+        self._held.clear()
 
 
 def writable_unread(item: TargetProgress) -> bool:

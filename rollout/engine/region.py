@@ -221,6 +221,7 @@ class RegionRollout:
         published: dict[str, PublishedVersion],
         progress: Sequence[TargetProgress],
     ) -> RegionResult:
+        self._journal.record_all_quietly({})  # what is held, if the store still answers
         serving = {name: routing.describe() for name, routing in self._serving.items()}
         serving.update({item.run.name: item.serving for item in progress})
         return RegionResult(self.region, outcome, message, dict(published), serving)
@@ -441,6 +442,11 @@ class RegionRollout:
     def _record(self, item: TargetProgress, status: TargetStatus = TargetStatus.SHIFTING) -> None:
         self._journal.record(item.run.name, item.snapshot(status))
 
+    def _hold(self, item: TargetProgress, status: TargetStatus = TargetStatus.SHIFTING) -> None:
+        """Journal `item` with the next write: it only says how far a target got, which a
+        resume works out again from the write before (the alias write it names as pending)."""
+        self._journal.hold(item.run.name, item.snapshot(status))
+
     # -- moving traffic ---------------------------------------------------------------------
 
     def _shift(self, progress: list[TargetProgress]) -> None:
@@ -455,7 +461,9 @@ class RegionRollout:
                 self._advance(item)
             if all(p.done for p in progress):
                 break  # the last write or bake is behind: nothing is left to wait for
+            self._journal.flush()  # the tick's progress, in one write before the wait
             self._wait(self._seconds_to_next_wake(progress))
+        self._journal.flush()
         if self._watch.due():
             # Alarms were read at the top of this tick, just before the last change; a
             # second read at the same instant cannot say anything new.
@@ -501,7 +509,7 @@ class RegionRollout:
                 # Resumed with other steps than it began with (--force): the release ends
                 # with the alias serving the new version, never at a split it happened to reach.
                 item.index = last_shift_index(item.run.steps)
-            self._record(item, TargetStatus.DONE if item.done else TargetStatus.SHIFTING)
+            self._hold(item, TargetStatus.DONE if item.done else TargetStatus.SHIFTING)
 
     def _skip_to_full(self, item: TargetProgress) -> None:
         """`promote --full`: straight to the move to 100%, no more bakes or pauses."""
@@ -531,8 +539,9 @@ class RegionRollout:
         if item.bake_until is None:
             item.bake_until = now + step.duration.total_seconds()
             item.bake_ends_at = self.clock.now() + step.duration
-            # Recorded so that `rollout status` elsewhere can say how long the bake has left.
-            self._record(item)
+            # Recorded so that `rollout status` elsewhere can say how long the bake has left,
+            # with the tick's next write.
+            self._hold(item)
             self.emit(
                 ev.BakeStarted(
                     region=self.region,
@@ -576,7 +585,7 @@ class RegionRollout:
     def _set_weight(self, item: TargetProgress, weight: Decimal) -> None:
         routing = AliasRouting.towards(item.old, item.new.version, weight)
         set_routing(item, routing, self.region, self.emit, lambda: self._record(item))
-        self._record(item)
+        self._hold(item)
         self.emit(
             ev.WeightShifted(
                 region=self.region,
@@ -603,6 +612,8 @@ class RegionRollout:
         """Run `hook`, with an event as it starts and one with how it ended."""
         described = hook.describe()
         target = item.run.name
+        # A hook may take minutes: where every target got to is durable before it starts.
+        self._journal.flush()
         self.emit(ev.HookStarted(region=self.region, target=target, phase=phase, hook=described))
         outcome = self.hooks.run(hook, self._hook_context(item, phase, promote_command))
         self.emit(

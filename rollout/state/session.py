@@ -43,6 +43,9 @@ CI_URL_VARIABLES = (
     ("BUILD_URL",),  # Jenkins
     ("CI_JOB_URL",),  # GitLab
 )
+# A write may show the lock's holder is alive this often; it is judged silent after
+# LOCK_SILENT_SECONDS, so once a write every few seconds is plenty.
+LOCK_REFRESH_ON_WRITE_SECONDS = 5.0
 REQUEST_READ_SECONDS = 0.2  # how stale a read of the requests file may be
 
 
@@ -207,7 +210,8 @@ class RolloutSession:
     def _save(self) -> None:
         try:
             self.store.write(self.record)
-            self._refresh_lock()
+            if self.clock.monotonic() - self._refreshed_at >= LOCK_REFRESH_ON_WRITE_SECONDS:
+                self._refresh_lock()
         except (StateError, OSError) as exc:
             raise JournalError(f"state store: {exc}") from exc
 
@@ -241,10 +245,6 @@ class RolloutSession:
         with self._write_lock:
             self._region(region).nginx = record
             self._save()
-
-    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
-        """Record one target's progress durably."""
-        self.targets(region, {name: snapshot})
 
     def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
         """Record several targets' progress in one write of the document."""

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rollout.sandbox import package
+from rollout.state.session import LOCK_REFRESH_ON_WRITE_SECONDS
 from tests.e2e.test_shared_state import shared
 from tests.e2e.world import World
 from tests.processes import wait_until
@@ -219,6 +221,8 @@ def test_every_call_of_every_command_is_allowed_and_every_grant_is_used(
     release(tmp_path, "v5", "{steps: [{weight: 20, pause: manual}, {weight: 100}]}")
     applying = rollout.start("apply", "--yes")  # paused, then promoted
     wait_until(lambda: world.lambda_routing("api")[1] == {"6": Decimal("20.00")})
+    # A write after a few quiet seconds shows the lock's holder is alive (UpdateItem).
+    time.sleep(LOCK_REFRESH_ON_WRITE_SECONDS + 0.5)
     assert rollout.run("promote") == 0, rollout.last_output
     assert applying.wait(60) == 0
 

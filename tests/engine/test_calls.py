@@ -105,9 +105,6 @@ class CountingJournal:
         self.snapshots: dict[str, TargetSnapshot] = {}
         self.writes = 0
 
-    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
-        self.targets(region, {name: snapshot})
-
     def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
         self.snapshots.update(snapshots)
         self.writes += 1
@@ -194,3 +191,71 @@ def test_a_region_finishes_when_its_last_bake_ends() -> None:
 
     assert engine.run().outcome is Outcome.SUCCEEDED
     assert clock.time == 60.0 + 12.0
+
+
+class TimedJournal(CountingJournal):
+    """Counts the durable writes made at each instant of the fake clock."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.at: dict[float, int] = {}
+
+    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
+        super().targets(region, snapshots)
+        self.at[self.clock.time] = self.at.get(self.clock.time, 0) + 1
+
+
+def test_a_traffic_step_journals_each_target_once_and_the_step_once_more() -> None:
+    # Each write rewrites the whole state document (an S3 object, in a shared store): four
+    # writes per target per step made a rollout's journal cost grow with its size squared.
+    clock = FakeClock()
+    journal = TimedJournal(clock)
+    targets = [FakeTarget(clock, name=f"t{n}") for n in range(5)]
+    runs = [TargetRun(t.name, t, LINEAR_25, ("errors",)) for t in targets]
+    engine, _ = region(clock, runs, journal=journal)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    # The second step, at one minute: a bake ends, the alias is written, a bake begins.
+    assert journal.at[60.0] == len(targets) + 1
+    ended = journal.snapshots.values()
+    assert {s.status for s in ended} == {TargetStatus.DONE}
+    assert all(s.last == AliasRouting("2") and s.pending is None for s in ended)
+
+
+class KilledAtUpdate(FakeTarget):
+    """The process dies as this alias's `fatal`-th write is sent."""
+
+    fatal: int = 0
+
+    def update_alias(self, routing: AliasRouting, expected: AliasState) -> AliasState:
+        if self.updates + 1 == self.fatal:
+            raise Killed
+        return super().update_alias(routing, expected)
+
+
+@pytest.mark.parametrize("victim", [0, 2])
+@pytest.mark.parametrize("fatal", [1, 2, 4])
+def test_a_kill_at_any_write_leaves_every_alias_where_the_journal_says_it_may_be(
+    victim: int, fatal: int
+) -> None:
+    clock = FakeClock()
+    journal = CountingJournal()
+    targets = [KilledAtUpdate(clock, name=f"t{n}") for n in range(3)]
+    targets[victim].fatal = fatal
+    runs = [TargetRun(t.name, t, LINEAR_25, ("errors",)) for t in targets]
+    engine, _ = region(clock, runs, journal=journal)
+    with pytest.raises(Killed):
+        engine.run()
+
+    for target in targets:
+        recorded = journal.snapshots[target.name]
+        assert target.alias is not None
+        # What rollout last set, or the write it was making: nothing else is its own.
+        assert target.alias.routing in (recorded.last, recorded.pending), target.name
+    targets[victim].fatal = 0
+    again, log = region(clock, runs, journal=journal)
+    result = again.resume(dict(journal.snapshots))
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    assert "drift_detected" not in log.kinds()
+    assert all(t.alias is not None and t.alias.routing == AliasRouting("2") for t in targets)

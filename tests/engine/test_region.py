@@ -262,8 +262,8 @@ class MemoryJournal:
     def __init__(self) -> None:
         self.written: list[TargetSnapshot] = []
 
-    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
-        self.written.append(snapshot)
+    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
+        self.written.extend(snapshots.values())
 
 
 PAUSE_HOOK = HookSpec(HookKind.COMMAND, "notify {promote_command}")
@@ -519,13 +519,10 @@ class FailingJournal:
         self.good = good
         self.writes = 0
 
-    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
+    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
         self.writes += 1
         if self.writes > self.good:
             raise JournalError("state store: cannot write .rollout/x.json: No space left")
-
-    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
-        self.target(region, "", next(iter(snapshots.values())))
 
 
 def release_with_a_store_failing_after(good: int) -> tuple[FakeTarget, RegionResult]:
@@ -708,8 +705,8 @@ class LastSnapshots:
     def __init__(self) -> None:
         self.last: dict[str, TargetSnapshot] = {}
 
-    def target(self, region: str, name: str, snapshot: TargetSnapshot) -> None:
-        self.last[name] = snapshot
+    def targets(self, region: str, snapshots: Mapping[str, TargetSnapshot]) -> None:
+        self.last.update(snapshots)
 
 
 def test_a_bake_under_way_is_recorded_with_the_wall_clock_time_it_ends() -> None:

@@ -219,3 +219,32 @@ def test_several_targets_are_recorded_in_one_write_of_the_document(tmp_path: Pat
     assert stored is not None
     assert sorted(stored.regions["us-east-1"].targets) == ["api", "flow"]
     assert stored.regions["us-east-1"].targets["flow"].status is TargetStatus.ROLLING_BACK
+
+
+def test_journal_writes_refresh_the_lock_only_as_often_as_a_quiet_wait_would(
+    tmp_path: Path,
+) -> None:
+    # A lock refresh is a second fsync'd write (a DynamoDB call with the S3 store) for every
+    # journal write; being heard from every few seconds is all a rollback elsewhere needs.
+    class CountingStore(LocalStateStore):
+        refreshes = 0
+
+        def refresh_lock(self, name: str, holder: LockHolder) -> None:
+            self.refreshes += 1
+            super().refresh_lock(name, holder)
+
+    store = CountingStore(tmp_path)
+    clock = FakeClock()
+    session = RolloutSession.start(store, "orders", clock, plan_hash="h", plan_parts={})
+    session.take_lock(lambda _line: None)
+    session.begin([], [])
+    shifting = TargetSnapshot(TargetStatus.SHIFTING, "arn:fn:live", AliasRouting("1"))
+    for _ in range(50):
+        session.targets("us-east-1", {"api": shifting})
+        clock.sleep(0.1)
+    assert store.refreshes <= 2
+
+    before = store.refreshes
+    clock.sleep(60)  # a long bake: the next write says the holder is still alive
+    session.targets("us-east-1", {"api": shifting})
+    assert store.refreshes == before + 1
