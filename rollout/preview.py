@@ -6,12 +6,13 @@ Pure: built from the plan alone (offline); the live plan adds what AWS reports.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import strategies
+from rollout.pipeline.ports_of_plan import hook_spec
 from rollout.pipeline.scope import RegionScope
 from rollout.pipeline.selection import Selection
 from rollout.plan.durations import format_duration
@@ -25,6 +26,7 @@ from rollout.plan.strategy_spec import (
     StrategySpec,
     strategy_steps,
 )
+from rollout.redact import redact
 from strategies import Bake, Pause, Shift, TimedStep, Validate
 
 
@@ -136,6 +138,8 @@ def target_preview(plan: Plan, region: str, target: Target) -> TargetPreview:
     """One target's timeline in one region."""
     scope = RegionScope(region)
     steps = strategy_steps(target.strategy, bake=plan.alarms.bake)
+    if target.hooks.before_traffic is not None:
+        steps = strategies.with_validation(steps)  # as the engine runs it
     if target.lambda_ is not None:
         kind, resource, alias = "lambda", target.lambda_.function, target.lambda_.alias
     else:
@@ -148,29 +152,51 @@ def target_preview(plan: Plan, region: str, target: Target) -> TargetPreview:
         resource=scope.preview(resource),
         alias=scope.preview(alias),
         strategy=describe_strategy(target.strategy),
-        timeline=timeline_rows(strategies.timeline(steps)),
+        timeline=timeline_rows(strategies.timeline(steps), _hook_texts(target, scope)),
         duration=strategies.total_duration(steps),
         manual_pauses=sum(isinstance(step, Pause) for step in steps),
         alarms=tuple(scope.preview(alarm) for alarm in target.alarms),
     )
 
 
-def timeline_rows(timed: Sequence[TimedStep]) -> tuple[TimelineRow, ...]:
-    """Readable rows for a strategy's timed steps."""
+def _hook_texts(target: Target, scope: RegionScope) -> dict[str, str]:
+    """Each hook the target has, by phase, as events name it: `command ./smoke.sh`."""
+    hooks = {
+        "before_traffic": target.hooks.before_traffic,
+        "after_traffic": target.hooks.after_traffic,
+        "on_pause": target.hooks.on_pause,
+    }
+    return {
+        phase: redact(f"{spec.kind.value} {scope.preview(spec.value)}")
+        for phase, hook in hooks.items()
+        if (spec := hook_spec(hook)) is not None
+    }
+
+
+def timeline_rows(
+    timed: Sequence[TimedStep], hooks: Mapping[str, str] | None = None
+) -> tuple[TimelineRow, ...]:
+    """Readable rows for a strategy's timed steps; `hooks` (by phase) say where each runs."""
+    hooks = hooks or {}
     rows, weight, promoted_at = [], Decimal(0), timedelta(0)
     for item in timed:
         step = item.step
         if isinstance(step, Shift):
             weight = step.weight
             action = "shift"
+            if weight >= 100 and "after_traffic" in hooks:
+                action += f", then the after_traffic hook ({hooks['after_traffic']})"
         elif isinstance(step, Bake):
             action = f"bake {format_duration(step.duration)}"
         elif isinstance(step, Pause):
             action = "pause until `rollout promote`"
+            if "on_pause" in hooks:
+                action += f"; the on_pause hook tells someone ({hooks['on_pause']})"
             promoted_at = item.offset
         else:
             assert isinstance(step, Validate)
-            action = "validate (before_traffic hooks at 0%)"
+            hook = hooks.get("before_traffic")
+            action = f"before_traffic hook at 0% ({hook})" if hook else "validate at 0%"
         # After a manual pause, time counts from the promote, which no one can foresee.
         offset = item.offset - promoted_at if item.after_pause else item.offset
         rows.append(

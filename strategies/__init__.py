@@ -15,6 +15,7 @@ from strategies.base import (
     timeline,
     total_duration,
     weights,
+    with_validation,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "timeline",
     "total_duration",
     "weights",
+    "with_validation",
 ]

@@ -106,3 +106,11 @@ def finish(steps: Sequence[Step], bake: timedelta) -> tuple[Step, ...]:
     if bake < timedelta(0):
         raise StrategyError("the final bake cannot be negative")
     return (*steps, Shift(HUNDRED), Bake(bake))
+
+
+def with_validation(steps: Sequence[Step]) -> tuple[Step, ...]:
+    """`steps`, starting with a Validate unless they have one: a target with a before-traffic
+    hook runs it at 0% whatever its strategy."""
+    if any(isinstance(step, Validate) for step in steps):
+        return tuple(steps)
+    return (Validate(), *steps)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,6 +106,36 @@ def test_offline_plan_detailed_exitcode_reports_pending_changes() -> None:
         ["plan", "--offline", "--detailed-exitcode", "-f", str(EXAMPLES / "canary-lambda.yaml")]
     )
     assert result.exit_code == 2
+
+
+HOOKED = """\
+version: 1
+name: hooks
+regions: [us-east-1]
+targets:
+  - name: api
+    lambda: {function: "api-{region}", alias: live, code: {version: "2"}}
+    strategy: {steps: [{weight: 10, pause: manual}, {weight: 100}]}
+    hooks:
+      before_traffic: {command: "./smoke.sh {region}"}
+      after_traffic: {http: "https://ops:s3cret@checks.example.com/after"}
+      on_pause: {command: "notify {promote_command}"}
+"""
+
+
+def test_the_plan_shows_where_each_hook_runs_as_the_release_would(write_plan: Any) -> None:
+    # A before_traffic hook adds a step at 0% whatever the strategy says: the preview of
+    # what a release does must show it, and where the other two hooks run.
+    result = run_cli(["plan", "--offline", "-f", str(write_plan(HOOKED))])
+
+    assert result.exit_code == 0, result.stderr
+    timeline = [line.split(None, 2) for line in result.stdout.splitlines() if "%  " in line]
+    actions = [(weight, action) for _, weight, action in timeline]
+    assert actions[0] == ("0%", "before_traffic hook at 0% (command ./smoke.sh us-east-1)")
+    assert actions[1] == ("10%", "shift")
+    assert actions[2][1].startswith("pause until `rollout promote`; the on_pause hook")
+    assert actions[3][1].startswith("shift, then the after_traffic hook (http https://")
+    assert "s3cret" not in result.stdout
 
 
 def test_manual_pause_is_shown_as_waiting_for_promote() -> None:

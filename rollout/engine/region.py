@@ -40,7 +40,7 @@ from rollout.engine.progress import (
 )
 from rollout.engine.rollback import Rollback, error_text
 from rollout.engine.routing import AliasRouting, AliasState, version_number
-from strategies import Bake, Pause, Shift, Step, Validate
+from strategies import Bake, Pause, Shift, Step, Validate, with_validation
 
 __all__ = ["RegionRollout", "TargetRun"]
 
@@ -435,9 +435,8 @@ class RegionRollout:
 
     def _with_validation(self, target: TargetRun) -> TargetRun:
         """A before_traffic hook runs while the new version has 0%, whatever the strategy."""
-        if target.before_traffic is None or any(isinstance(s, Validate) for s in target.steps):
-            return target
-        return replace(target, steps=(Validate(), *target.steps))
+        steps = target.steps if target.before_traffic is None else with_validation(target.steps)
+        return target if steps == target.steps else replace(target, steps=steps)
 
     def _record(self, item: TargetProgress, status: TargetStatus = TargetStatus.SHIFTING) -> None:
         self._journal.record(item.run.name, item.snapshot(status))
