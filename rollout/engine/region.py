@@ -510,9 +510,10 @@ class RegionRollout:
                 # with the alias serving the new version, never at a split it happened to reach.
                 item.index = last_shift_index(item.run.steps)
             status = TargetStatus.DONE if item.done else TargetStatus.SHIFTING
-            if self._ran_hook(item, step):
-                # A hook that passed is not run again by a resume: durable now, before a read
-                # or an alarm poll can be where the process dies.
+            if isinstance(step, Pause) or self._ran_hook(item, step):
+                # A hook that passed is not run again by a resume, and a pause a human released
+                # is not waited at again (a resume clears the requests): durable now, before a
+                # read or an alarm poll can be where the process dies.
                 self._record(item, status)
             else:
                 self._hold(item, status)

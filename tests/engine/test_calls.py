@@ -21,6 +21,7 @@ from rollout.engine.ports import (
 from rollout.engine.region import TargetRun
 from rollout.engine.routing import AliasRouting, AliasState
 from strategies import all_at_once, canary, linear
+from strategies import steps as explicit
 from tests.engine.fakes import FakeAlarms, FakeClock, FakeHooks, FakeTarget
 from tests.engine.test_region import MINUTE, FailingJournal, region
 
@@ -384,6 +385,38 @@ def test_a_kill_at_the_alarm_read_after_a_long_after_traffic_hook_does_not_run_i
 
     assert result.outcome is Outcome.SUCCEEDED, result.message
     assert phase_runs(hooks, "after_traffic", "api") == 1
+
+
+def test_a_kill_right_after_a_promote_does_not_wait_at_that_pause_again_on_resume() -> None:
+    # A resume clears the requests (a promote is for the process that read it): a pause the
+    # human released must be durable as released before anything else can kill the process.
+    clock = FakeClock()
+    journal = CountingJournal()
+    flow = KilledAtRead(clock, name="flow", revision_guarded=False)
+    flow.fatal = 2  # the read before the write that follows the pause
+    items = [explicit.ExplicitStep(Decimal(50), manual=True), explicit.ExplicitStep(Decimal(100))]
+    steps = explicit.steps(items, bake=timedelta(0))
+    promoted = {"flow": False}
+    clock.at(600.0, lambda: promoted.update(flow=True))
+    runs = [TargetRun("flow", flow, steps, ("errors",))]
+    engine, _ = region(clock, runs, journal=journal, promoted=lambda name, _step: promoted[name])
+    with pytest.raises(Killed):
+        engine.run()
+    assert not journal.snapshots["flow"].paused
+
+    flow.fatal = 0
+    gave_up_at = clock.time + 3600.0
+    again, log = region(
+        clock,
+        runs,
+        journal=journal,
+        abort_requested=lambda: clock.time > gave_up_at,  # waiting for a second promote
+    )
+    result = again.resume(dict(journal.snapshots))
+
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    assert "pause_started" not in log.kinds()
+    assert flow.alias is not None and flow.alias.routing == AliasRouting("2")
 
 
 def test_a_store_failing_on_the_flush_before_a_hook_rolls_back_from_memory_without_the_hook() -> (
