@@ -508,7 +508,20 @@ class RegionRollout:
                 # Resumed with other steps than it began with (--force): the release ends
                 # with the alias serving the new version, never at a split it happened to reach.
                 item.index = last_shift_index(item.run.steps)
-            self._hold(item, TargetStatus.DONE if item.done else TargetStatus.SHIFTING)
+            status = TargetStatus.DONE if item.done else TargetStatus.SHIFTING
+            if isinstance(step, Pause) or self._ran_hook(item, step):
+                # A hook that passed is not run again by a resume, and a pause a human released
+                # is not waited at again (a resume clears the requests): durable now, before a
+                # read or an alarm poll can be where the process dies.
+                self._record(item, status)
+            else:
+                self._hold(item, status)
+
+    def _ran_hook(self, item: TargetProgress, step: Step) -> bool:
+        """Whether taking `step` ran a before_traffic or after_traffic hook."""
+        if isinstance(step, Validate):
+            return item.run.before_traffic is not None
+        return isinstance(step, Shift) and step.weight >= 100 and item.run.after_traffic is not None
 
     def _skip_to_full(self, item: TargetProgress) -> None:
         """`promote --full`: straight to the move to 100%, no more bakes or pauses."""

@@ -3,19 +3,27 @@ writes, and when a region finishes. Speed is shown by counts and fake time, neve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from rollout.engine.outcome import Outcome
-from rollout.engine.ports import TargetSnapshot, TargetStatus
+from rollout.engine.ports import (
+    HookContext,
+    HookKind,
+    HookOutcome,
+    HookSpec,
+    TargetSnapshot,
+    TargetStatus,
+)
 from rollout.engine.region import TargetRun
 from rollout.engine.routing import AliasRouting, AliasState
-from strategies import canary, linear
-from tests.engine.fakes import FakeAlarms, FakeClock, FakeTarget
-from tests.engine.test_region import MINUTE, region
+from strategies import all_at_once, canary, linear
+from strategies import steps as explicit
+from tests.engine.fakes import FakeAlarms, FakeClock, FakeHooks, FakeTarget
+from tests.engine.test_region import MINUTE, FailingJournal, region
 
 LINEAR_25 = linear.steps(percent=Decimal(25), interval=MINUTE, bake=timedelta(0))
 
@@ -259,3 +267,210 @@ def test_a_kill_at_any_write_leaves_every_alias_where_the_journal_says_it_may_be
     assert result.outcome is Outcome.SUCCEEDED, result.message
     assert "drift_detected" not in log.kinds()
     assert all(t.alias is not None and t.alias.routing == AliasRouting("2") for t in targets)
+
+
+class KilledAtRead(FakeTarget):
+    """The process dies as this alias's `fatal`-th read is sent (a Step Functions alias is read
+    before every write)."""
+
+    fatal: int = 0
+
+    def read_alias(self) -> AliasState | None:
+        if self.reads + 1 == self.fatal:
+            raise Killed
+        return super().read_alias()
+
+
+HOOK = HookSpec(HookKind.COMMAND, "./smoke.sh {alias_arn}")
+
+
+def phase_runs(hooks: FakeHooks, phase: str, target: str) -> int:
+    return sum(1 for run in hooks.runs if run.phase == phase and run.target == target)
+
+
+def test_a_kill_after_a_before_traffic_hook_passed_does_not_run_it_again_on_resume() -> None:
+    # The hook passed; the read that precedes the first write to an unguarded alias is where
+    # the process dies. Its passing must already be durable, or a resume runs it twice.
+    clock = FakeClock()
+    journal = CountingJournal()
+    hooks = FakeHooks()
+    flow = KilledAtRead(clock, name="flow", revision_guarded=False)
+    flow.fatal = 1
+    runs = [TargetRun("flow", flow, CANARY, ("errors",), before_traffic=HOOK)]
+    engine, _ = region(clock, runs, hooks=hooks, journal=journal)
+    with pytest.raises(Killed):
+        engine.run()
+    assert phase_runs(hooks, "before_traffic", "flow") == 1
+
+    flow.fatal = 0
+    again, _ = region(clock, runs, hooks=hooks, journal=journal)
+    result = again.resume(dict(journal.snapshots))
+
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    assert phase_runs(hooks, "before_traffic", "flow") == 1
+
+
+def test_a_kill_after_an_after_traffic_hook_passed_does_not_run_it_again_on_resume() -> None:
+    # api reaches 100% and its after_traffic hook passes; the process dies while the same
+    # tick reads flow's (unguarded) alias before writing it.
+    clock = FakeClock()
+    journal = CountingJournal()
+    hooks = FakeHooks()
+    api = FakeTarget(clock, name="api")
+    flow = KilledAtRead(clock, name="flow", revision_guarded=False)
+    flow.fatal = 1
+    steps = all_at_once.steps(bake=MINUTE)
+    runs = [
+        TargetRun("api", api, steps, ("errors",), after_traffic=HOOK),
+        TargetRun("flow", flow, steps, ("errors",)),
+    ]
+    engine, _ = region(clock, runs, hooks=hooks, journal=journal)
+    with pytest.raises(Killed):
+        engine.run()
+    assert phase_runs(hooks, "after_traffic", "api") == 1
+
+    flow.fatal = 0
+    again, _ = region(clock, runs, hooks=hooks, journal=journal)
+    result = again.resume(dict(journal.snapshots))
+
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    assert phase_runs(hooks, "after_traffic", "api") == 1
+
+
+class SlowHooks(FakeHooks):
+    """Hooks that take half a minute of the fake clock, as a smoke test does."""
+
+    clock: FakeClock | None = None
+
+    def run(self, hook: HookSpec, context: HookContext) -> HookOutcome:
+        assert self.clock is not None
+        self.clock.sleep(30.0)
+        return super().run(hook, context)
+
+
+class KilledAtAlarmRead(FakeAlarms):
+    """The process dies as it sends its `fatal`-th DescribeAlarms."""
+
+    fatal: int = 0
+
+    def states(self, names: Sequence[str]) -> Mapping[str, str]:
+        if self.calls + 1 == self.fatal:
+            raise Killed
+        return super().states(names)
+
+
+def test_a_kill_at_the_alarm_read_after_a_long_after_traffic_hook_does_not_run_it_again() -> None:
+    # Lambda only: the alarms are read again once a hook that took a while has passed; a
+    # process killed during that read must not run the passed hook again on resume.
+    clock = FakeClock()
+    journal = CountingJournal()
+    hooks = SlowHooks()
+    hooks.clock = clock
+    alarms = KilledAtAlarmRead({"errors": "OK"})
+    alarms.fatal = 3  # before the start, at the top of the first tick, after the hook
+    api, web = FakeTarget(clock, name="api"), FakeTarget(clock, name="web")
+    steps = all_at_once.steps(bake=MINUTE)
+    runs = [
+        TargetRun("api", api, steps, ("errors",), after_traffic=HOOK),
+        TargetRun("web", web, steps, ("errors",)),
+    ]
+    engine, _ = region(clock, runs, alarms, hooks=hooks, journal=journal)
+    with pytest.raises(Killed):
+        engine.run()
+    assert phase_runs(hooks, "after_traffic", "api") == 1
+
+    alarms.fatal = 0
+    again, _ = region(clock, runs, alarms, hooks=hooks, journal=journal)
+    result = again.resume(dict(journal.snapshots))
+
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    assert phase_runs(hooks, "after_traffic", "api") == 1
+
+
+def test_a_kill_right_after_a_promote_does_not_wait_at_that_pause_again_on_resume() -> None:
+    # A resume clears the requests (a promote is for the process that read it): a pause the
+    # human released must be durable as released before anything else can kill the process.
+    clock = FakeClock()
+    journal = CountingJournal()
+    flow = KilledAtRead(clock, name="flow", revision_guarded=False)
+    flow.fatal = 2  # the read before the write that follows the pause
+    items = [explicit.ExplicitStep(Decimal(50), manual=True), explicit.ExplicitStep(Decimal(100))]
+    steps = explicit.steps(items, bake=timedelta(0))
+    promoted = {"flow": False}
+    clock.at(600.0, lambda: promoted.update(flow=True))
+    runs = [TargetRun("flow", flow, steps, ("errors",))]
+    engine, _ = region(clock, runs, journal=journal, promoted=lambda name, _step: promoted[name])
+    with pytest.raises(Killed):
+        engine.run()
+    assert not journal.snapshots["flow"].paused
+
+    flow.fatal = 0
+    gave_up_at = clock.time + 3600.0
+    again, log = region(
+        clock,
+        runs,
+        journal=journal,
+        abort_requested=lambda: clock.time > gave_up_at,  # waiting for a second promote
+    )
+    result = again.resume(dict(journal.snapshots))
+
+    assert result.outcome is Outcome.SUCCEEDED, result.message
+    assert "pause_started" not in log.kinds()
+    assert flow.alias is not None and flow.alias.routing == AliasRouting("2")
+
+
+def test_a_store_failing_on_the_flush_before_a_hook_rolls_back_from_memory_without_the_hook() -> (
+    None
+):
+    # Published, then the write naming the move to 100% as pending; the third write is the
+    # flush of "at 100%" before the after_traffic hook, and the store is gone by then.
+    clock = FakeClock()
+    hooks = FakeHooks()
+    api = FakeTarget(clock, name="api")
+    runs = [TargetRun("api", api, all_at_once.steps(bake=MINUTE), ("errors",), after_traffic=HOOK)]
+    engine, _ = region(clock, runs, hooks=hooks, journal=FailingJournal(good=2))
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.NEEDS_HUMAN, result.message
+    assert api.alias is not None and api.alias.routing == AliasRouting("1")
+    assert hooks.runs == []
+    assert result.message.startswith("state store: cannot write")
+    assert result.message.count("state store") == 1 and "from memory" in result.message
+
+
+def test_a_store_failing_on_the_last_flush_of_a_step_rolls_back_from_memory() -> None:
+    # Published, then the write naming the move to 100% as pending; the flush after the loop
+    # (the step passed, the target done) is the write that fails.
+    clock = FakeClock()
+    api = FakeTarget(clock, name="api")
+    runs = [TargetRun("api", api, all_at_once.steps(bake=timedelta(0)), ("errors",))]
+    engine, _ = region(clock, runs, journal=FailingJournal(good=2))
+
+    result = engine.run()
+
+    assert result.outcome is Outcome.NEEDS_HUMAN, result.message
+    assert api.alias is not None and api.alias.routing == AliasRouting("1")
+    assert [float(r.weight_of("2")) for _, r in api.history] == [100.0, 0.0]
+    assert "from memory" in result.message
+
+
+def test_a_target_done_while_another_still_shifts_is_journaled_done_before_the_next_wait() -> None:
+    clock = FakeClock()
+    journal = CountingJournal()
+    seen: list[TargetSnapshot] = []
+    fast, slow = FakeTarget(clock, name="fast"), FakeTarget(clock, name="slow")
+    runs = [
+        TargetRun("fast", fast, all_at_once.steps(bake=MINUTE), ("errors",)),
+        TargetRun(
+            "slow",
+            slow,
+            canary.steps(percent=Decimal(10), interval=5 * MINUTE, bake=timedelta(0)),
+            ("errors",),
+        ),
+    ]
+    clock.at(61.0, lambda: seen.append(journal.snapshots["fast"]))
+    engine, _ = region(clock, runs, journal=journal)
+
+    assert engine.run().outcome is Outcome.SUCCEEDED
+    assert seen[0].status is TargetStatus.DONE and seen[0].last == AliasRouting("2")
