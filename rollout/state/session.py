@@ -21,6 +21,7 @@ from rollout.engine.outcome import Outcome
 from rollout.engine.ports import Clock, JournalError, TargetSnapshot
 from rollout.engine.routing import AliasRouting
 from rollout.interrupts import signal_reason
+from rollout.state.lock_keeper import LockKeeper
 from rollout.state.model import (
     LOCK_HEARTBEAT_SECONDS,
     LockHolder,
@@ -127,12 +128,21 @@ def promotion_key(region: str, target: str) -> str:
 class RolloutSession:
     """The lock and the journal of one rollout."""
 
-    def __init__(self, store: StateStore, record: RolloutRecord, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        record: RolloutRecord,
+        clock: Clock,
+        *,
+        keep_lock_every: float = LOCK_HEARTBEAT_SECONDS,
+    ) -> None:
         self.store = store
         self.record = record
         self.clock = clock
         self.holder = new_holder(record.id)
         self._write_lock = threading.Lock()
+        self._refresh_guard = threading.Lock()  # the keeper's thread refreshes too
+        self._keeper = LockKeeper(self._refresh_lock, keep_lock_every)
         self._requests = Requests()
         self._requests_read_at = float("-inf")
         self._refreshed_at = clock.monotonic()
@@ -148,12 +158,13 @@ class RolloutSession:
         *,
         plan_hash: str,
         plan_parts: Mapping[str, str],
+        keep_lock_every: float = LOCK_HEARTBEAT_SECONDS,
     ) -> RolloutSession:
         """A new rollout of `name`; nothing is written until `begin`."""
         record = RolloutRecord(
             id=uuid.uuid4().hex[:12], plan=name, plan_hash=plan_hash, plan_parts=dict(plan_parts)
         )
-        session = cls(store, record, clock)
+        session = cls(store, record, clock, keep_lock_every=keep_lock_every)
         holder = session.holder
         record.started_by = Starter(user=holder.user, host=holder.host, ci_url=holder.ci_url)
         return session
@@ -179,9 +190,11 @@ class RolloutSession:
         except BaseException:
             self.release_lock()  # a store that cannot be written must not stay locked
             raise
+        self._keeper.start()
 
     def release_lock(self) -> str | None:
         """Give the lock back; the store's complaint, if any, instead of raising."""
+        self._keeper.stop()  # first: a refresh after the release would write the lock anew
         try:
             self.store.release_lock(self.record.plan, self.holder)
         except StateError as exc:
@@ -217,9 +230,10 @@ class RolloutSession:
 
     def _refresh_lock(self) -> None:
         """Show the lock's holder is alive, so a rollback elsewhere can tell it from a dead one."""
-        self.holder = self.holder.model_copy(update={"refreshed_at": utcnow()})
-        self.store.refresh_lock(self.record.plan, self.holder)
-        self._refreshed_at = self.clock.monotonic()
+        with self._refresh_guard:
+            self.holder = self.holder.model_copy(update={"refreshed_at": utcnow()})
+            self.store.refresh_lock(self.record.plan, self.holder)
+            self._refreshed_at = self.clock.monotonic()
 
     def _region(self, region: str) -> RegionRecord:
         return self.record.regions.setdefault(region, RegionRecord())
@@ -281,8 +295,6 @@ class RolloutSession:
         if now - self._requests_read_at >= REQUEST_READ_SECONDS:
             try:
                 self._requests = self.store.read_requests(self.record.plan)
-                if now - self._refreshed_at >= LOCK_HEARTBEAT_SECONDS:  # a long, quiet wait
-                    self._refresh_lock()
             except (StateError, OSError) as exc:
                 raise JournalError(f"state store: {exc}") from exc
             self._requests_read_at = now
