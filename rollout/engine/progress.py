@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from rollout.engine import events as ev
 from rollout.engine.ports import (
@@ -101,7 +102,14 @@ class TargetProgress:
             # The steps changed since (an edited plan, resumed with --force): finish with the
             # move to 100% rather than calling a split alias done.
             item.index = last_shift_index(run.steps)
+        item.index = _not_backwards(run.steps, item.index, item.reached)
         return item
+
+    @property
+    def reached(self) -> Decimal:
+        """The largest share of the new version the alias may hold (a write in doubt counts)."""
+        routings = [self.last.routing, *([self.pending] if self.pending else [])]
+        return max(routing.weight_of(self.new.version) for routing in routings)
 
     def snapshot(self, status: TargetStatus) -> TargetSnapshot:
         return TargetSnapshot(
@@ -118,6 +126,18 @@ class TargetProgress:
             bake_ends_at=self.bake_ends_at if status is TargetStatus.SHIFTING else None,
             notified=self.notified,
         )
+
+
+def _not_backwards(steps: tuple[Step, ...], index: int, reached: Decimal) -> int:
+    """`index`, or where to carry on instead when the next traffic move of (edited) steps
+    would take traffic back from the new version: right after the last move at or below the
+    share it reached, so that its bake is watched before traffic grows again."""
+    upcoming = next((s for s in steps[index:] if isinstance(s, Shift)), None)
+    if upcoming is None or upcoming.weight >= reached:
+        return index
+    below = [i for i, s in enumerate(steps) if isinstance(s, Shift) and s.weight <= reached]
+    # Never past the move to 100%: a write of it still in doubt is made again.
+    return max(index, min(below[-1] + 1, last_shift_index(steps)))
 
 
 def last_shift_index(steps: tuple[Step, ...]) -> int:
