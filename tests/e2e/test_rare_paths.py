@@ -1,0 +1,74 @@
+"""Paths around the happy path, found by using rollout as an operator and a CI job would.
+
+`rollout` runs as its own process against moto's server; the tests read what
+AWS reports, the exit codes and the files left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.crashes import Release, one_fast_one_slow
+from tests.processes import rollout_command, wait_until
+
+TWO_SPEEDS = one_fast_one_slow("30s")
+
+
+@pytest.fixture
+def release(aws_endpoint: str, tmp_path: Path) -> Release:
+    made = Release.create(aws_endpoint, tmp_path)
+    made.plan.write_text(TWO_SPEEDS)
+    return made
+
+
+def run_in(
+    release: Release, command: str, plan: str, *more: str
+) -> subprocess.CompletedProcess[str]:
+    """`rollout COMMAND -f PLAN MORE...` run in the release's folder, as an operator types it."""
+    return subprocess.run(
+        rollout_command(command, Path(plan), release.endpoint, *more),
+        cwd=release.folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_plan_piped_on_stdin_keeps_its_record_where_the_plan_file_finds_it(
+    release: Release,
+) -> None:
+    # `cat rollout.yaml | rollout apply -f /dev/stdin`, killed with flow at its canary.
+    process = subprocess.Popen(
+        rollout_command("apply", Path("/dev/stdin"), release.endpoint, "--yes"),
+        cwd=release.folder,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(release.plan.read_bytes())
+    process.stdin.close()
+    wait_until(
+        lambda: (
+            process.poll() is not None
+            or release.world.sfn_routing(release.machine) == {"1": 80, "2": 20}
+        )
+    )
+    assert process.poll() is None, "apply ended before flow reached its canary"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(30)
+
+    status = run_in(release, "status", "rollout.yaml")
+    rollback = run_in(release, "rollback", "rollout.yaml")
+
+    assert status.returncode == 5, status.stdout + status.stderr
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    assert release.at_old(), release.routings()
+    assert release.state()["status"] == "rolled_back"
