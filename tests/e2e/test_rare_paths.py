@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.crashes import Release, one_fast_one_slow
+from tests.crashes import KillPoint, Release, one_fast_one_slow
 from tests.processes import rollout_command, wait_until
 
 TWO_SPEEDS = one_fast_one_slow("30s")
@@ -72,3 +72,19 @@ def test_a_plan_piped_on_stdin_keeps_its_record_where_the_plan_file_finds_it(
     assert rollback.returncode == 0, rollback.stdout + rollback.stderr
     assert release.at_old(), release.routings()
     assert release.state()["status"] == "rolled_back"
+
+
+def test_plan_after_a_killed_apply_says_apply_would_refuse_its_unfinished_record(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    # Killed with both aliases on the new version, during the last bake: AWS alone looks done.
+    release = Release.create(aws_endpoint, tmp_path)
+    release.kill_apply_at(KillPoint("weight_shifted", nth=2, target="flow"))
+    assert release.at_new()
+
+    plan = run_in(release, "plan", "rollout.yaml", "--detailed-exitcode")
+    apply = run_in(release, "apply", "rollout.yaml", "--yes")
+
+    assert apply.returncode == 4, apply.stdout + apply.stderr
+    assert plan.returncode == 1, plan.stdout + plan.stderr
+    assert "never finished" in plan.stdout + plan.stderr
