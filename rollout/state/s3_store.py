@@ -193,7 +193,8 @@ class S3StateStore:
         }
 
     def refresh_lock(self, name: str, holder: LockHolder) -> None:
-        """Rewrite the holder record, if the lock is still ours."""
+        """Rewrite the holder record; a lock gone from under a running rollout is taken again
+        (else `abort` and `status` would say nothing runs), one another took is a StateError."""
         try:
             with self._answering("refreshing the lock", _condition_failed):
                 self.dynamodb.update_item(
@@ -202,8 +203,14 @@ class S3StateStore:
                     UpdateExpression="SET Holder = :holder",
                     **self._only_if_ours(holder, **{":holder": {"S": holder.model_dump_json()}}),
                 )
-        except ClientError:  # not ours any more
-            return
+        except ClientError:  # gone, or not ours any more
+            try:
+                self.acquire_lock(name, holder)
+            except LockHeldError as held:
+                raise StateError(
+                    f"lost the lock {name!r} in {self.table!r}: now held by "
+                    f"{held.holder.describe()}"
+                ) from None
 
     def release_lock(self, name: str, holder: LockHolder) -> None:
         """Delete the lock, if it is still ours."""

@@ -247,10 +247,19 @@ class LocalStateStore:
         raise StateError(f"cannot take the lock {path}: it keeps appearing and disappearing")
 
     def refresh_lock(self, name: str, holder: LockHolder) -> None:
-        """Show the holder is alive (local locks are judged by pid; kept for the record)."""
+        """Show the holder is alive (local locks are judged by pid; kept for the record).
+        A lock file gone from under a running rollout (its folder cleaned) is taken again:
+        without it, `abort` and `status` would say nothing runs and a second rollout could
+        start; a lock someone else took meanwhile is a StateError."""
+        path = self._path(name, ".lock")
         current = self.lock_holder(name)
-        if current is not None and current.rollout_id == holder.rollout_id:
-            _atomic_write(self._path(name, ".lock"), holder.model_dump_json())
+        if current is None and _create_whole(path, holder.model_dump_json()):
+            return
+        current = current or self.lock_holder(name)
+        if current is None or current.rollout_id != holder.rollout_id:
+            taken = f"now held by {current.describe()}" if current else "it keeps disappearing"
+            raise StateError(f"lost the lock {path}: {taken}")
+        _atomic_write(path, holder.model_dump_json())
 
     def release_lock(self, name: str, holder: LockHolder) -> None:
         """Give the lock back, if it is still ours."""

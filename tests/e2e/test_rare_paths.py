@@ -7,6 +7,7 @@ AWS reports, the exit codes and the files left behind.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -17,6 +18,7 @@ from tests.crashes import KillPoint, Release, one_fast_one_slow
 from tests.processes import rollout_command, wait_until
 
 TWO_SPEEDS = one_fast_one_slow("30s")
+LINEAR_FLOW = "{type: linear, percent: 10, interval: 1s}"
 
 
 @pytest.fixture
@@ -88,3 +90,32 @@ def test_plan_after_a_killed_apply_says_apply_would_refuse_its_unfinished_record
     assert apply.returncode == 4, apply.stdout + apply.stderr
     assert plan.returncode == 1, plan.stdout + plan.stderr
     assert "never finished" in plan.stdout + plan.stderr
+
+
+def test_a_state_folder_deleted_under_a_running_rollout_gets_its_lock_back_so_abort_works(
+    release: Release,
+) -> None:
+    # flow moves 10% every second: each move is written to the store, as a long release's are.
+    release.plan.write_text(
+        TWO_SPEEDS.replace("{type: canary, percent: 20, interval: 30s}", LINEAR_FLOW)
+    )
+    process = subprocess.Popen(
+        rollout_command("apply", release.plan, release.endpoint, "--yes"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: release.world.sfn_routing(release.machine) == {"1": 90, "2": 10})
+        # As a workspace cleanup (`git clean -fdx`) running beside the release would do.
+        shutil.rmtree(release.folder / ".rollout")
+        wait_until((release.folder / ".rollout" / "crash.lock").exists, seconds=10)
+
+        abort = run_in(release, "abort", str(release.plan))
+
+        assert abort.returncode == 0, abort.stdout + abort.stderr
+        assert process.wait(30) == 3
+        assert release.at_old(), release.routings()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)

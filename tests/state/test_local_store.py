@@ -248,3 +248,24 @@ def test_journal_writes_refresh_the_lock_only_as_often_as_a_quiet_wait_would(
     clock.sleep(60)  # a long bake: the next write says the holder is still alive
     session.targets("us-east-1", {"api": shifting})
     assert store.refreshes == before + 1
+
+
+def test_a_running_rollout_takes_its_lock_again_when_the_file_went_away(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path / ".rollout")
+    store.acquire_lock("orders", holder("running"))
+    (tmp_path / ".rollout" / "orders.lock").unlink()
+    (tmp_path / ".rollout").rmdir()
+
+    store.refresh_lock("orders", holder("running"))
+
+    assert store.lock_holder("orders").rollout_id == "running"  # type: ignore[union-attr]
+
+
+def test_a_running_rollout_whose_lock_another_took_is_told_so(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    store.acquire_lock("orders", holder("running"))
+    store.break_lock("orders")  # `rollout unlock --force` from another terminal
+    store.acquire_lock("orders", holder("other"))
+
+    with pytest.raises(StateError, match=r"lost the lock .*orders\.lock: now held by"):
+        store.refresh_lock("orders", holder("running"))
