@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from rollout.sandbox import package
 from tests.crashes import KillPoint, Release, one_fast_one_slow
+from tests.e2e.world import World
 from tests.processes import rollout_command, wait_until
 
 TWO_SPEEDS = one_fast_one_slow("30s")
@@ -119,3 +121,39 @@ def test_a_state_folder_deleted_under_a_running_rollout_gets_its_lock_back_so_ab
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_a_region_waiting_for_its_turn_in_a_wave_does_not_start_after_a_peer_failed(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    # One wave of two regions, one at a time: us-east-1's smoke test fails, so the release is
+    # known bad before eu-west-1's turn comes.
+    west = World(aws_endpoint, "eu-west-1")
+    west.function("api")
+    west.alarm("api-errors")
+    east = World(aws_endpoint)
+    east.function("api")
+    east.alarm("api-errors")
+    (tmp_path / "v2.zip").write_bytes(package("v2"))
+    plan = tmp_path / "rollout.yaml"
+    plan.write_text(
+        "version: 1\nname: wave\nregions: [us-east-1, eu-west-1]\nparallelism: 1\n"
+        "targets:\n  - name: api\n"
+        "    lambda: {function: api, alias: live, code: {zip: v2.zip}}\n"
+        "    strategy: AllAtOnce\n    alarms: [api-errors]\n"
+        "    hooks: {after_traffic: {command: 'test {region} != us-east-1'}}\n"
+        "alarms: {poll_interval: 0.1s, bake: 0.1s}\n"
+    )
+
+    done = subprocess.run(
+        rollout_command("apply", plan, aws_endpoint, "--yes"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert east.lambda_routing("api") == ("1", {})
+    assert west.lambda_routing("api") == ("1", {}), done.stdout
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "eu-west-1: region skipped" in done.stdout
