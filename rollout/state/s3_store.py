@@ -235,10 +235,25 @@ class S3StateStore:
         except ValueError:
             return unreadable_holder(f"{self.table}/{name}", text)
 
-    def break_lock(self, name: str) -> LockHolder | None:
-        holder = self.lock_holder(name)
-        with self._answering("breaking the lock"):
-            self.dynamodb.delete_item(TableName=self.table, Key={"LockID": {"S": name}})
+    def break_lock(self, name: str, only: LockHolder | None = None) -> LockHolder | None:
+        """Delete the lock whoever holds it, or only if `only` still does (LockHeldError
+        otherwise: another taker of a dead holder's lock was first)."""
+        holder = self.lock_holder(name) if only is None else only
+        condition: dict[str, Any] = {}
+        if only is not None:
+            condition = {
+                "ConditionExpression": "attribute_not_exists(LockID) OR Holder = :seen",
+                "ExpressionAttributeValues": {":seen": {"S": only.model_dump_json()}},
+            }
+        try:
+            with self._answering("breaking the lock", _condition_failed):
+                self.dynamodb.delete_item(
+                    TableName=self.table, Key={"LockID": {"S": name}}, **condition
+                )
+        except ClientError:
+            current = self.lock_holder(name)
+            if current is not None:
+                raise LockHeldError(current, dead=holder_is_dead(current)) from None
         return holder
 
 

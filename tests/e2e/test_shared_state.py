@@ -270,3 +270,18 @@ def test_a_running_rollout_takes_its_lock_item_again_or_is_told_another_took_it(
     store.acquire_lock("orders", holder("other"))
     with pytest.raises(StateError, match="lost the lock 'orders' in 'rollout-locks': now held by"):
         store.refresh_lock("orders", holder("running"))
+
+
+def test_breaking_a_dead_holders_lock_leaves_one_another_taker_took_since(
+    aws_endpoint: str,
+) -> None:
+    store = shared(aws_endpoint)
+    store.acquire_lock("orders", holder("crashed"))
+    crashed = store.lock_holder("orders")  # what each taker saw when it judged the holder dead
+    store.break_lock("orders", only=crashed)
+    store.acquire_lock("orders", holder("first-taker"))
+
+    with pytest.raises(LockHeldError):
+        store.break_lock("orders", only=crashed)  # the second taker, too late
+
+    assert store.lock_holder("orders").rollout_id == "first-taker"  # type: ignore[union-attr]

@@ -269,3 +269,33 @@ def test_a_running_rollout_whose_lock_another_took_is_told_so(tmp_path: Path) ->
 
     with pytest.raises(StateError, match=r"lost the lock .*orders\.lock: now held by"):
         store.refresh_lock("orders", holder("running"))
+
+
+def test_two_processes_taking_over_a_dead_lock_at_once_never_both_hold_it(
+    tmp_path: Path,
+) -> None:
+    # `rollout resume` and `rollout rollback` started together after a crash: both find the
+    # holder dead; the second must not break the lock the first has just taken.
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    LocalStateStore(tmp_path).acquire_lock("orders", holder("crashed", pid=int(finished.stdout)))
+    first = RolloutSession.start(
+        LocalStateStore(tmp_path), "orders", FakeClock(), plan_hash="h", plan_parts={}
+    )
+
+    class Late(LocalStateStore):
+        def break_lock(self, name: str, only: LockHolder | None = None) -> LockHolder | None:
+            first.take_lock(lambda _line: None)  # between the second's look and its break
+            return super().break_lock(name, only)
+
+    second = RolloutSession.start(
+        Late(tmp_path), "orders", FakeClock(), plan_hash="h", plan_parts={}
+    )
+
+    with pytest.raises(LockHeldError):
+        second.take_lock(lambda _line: None)
+    assert LocalStateStore(tmp_path).lock_holder("orders").rollout_id == first.record.id  # type: ignore[union-attr]
