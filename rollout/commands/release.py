@@ -25,6 +25,7 @@ from rollout.plan.fingerprint import changed_parts, plan_hash, plan_parts
 from rollout.plan.load import LoadedPlan
 from rollout.state.model import RolloutRecord, RolloutStatus
 from rollout.state.session import RolloutSession
+from rollout.state.store import StateError, holder_is_dead
 
 Say = Callable[[str], None]
 SessionStarted = Callable[[RolloutSession], None]
@@ -123,16 +124,34 @@ def _unfinished_record(
     """A refusal when the last rollout never finished, unless told to discard its record."""
     if record is None or not record.unfinished or discard:
         return None
+    first, advice = _unfinished_lines(context, record)
+    return said(ExitCode.NEEDS_HUMAN, f"error: {first}", advice, unfinished_rollout=record.id)
+
+
+def unfinished_problem(context: CommandContext) -> str | None:
+    """What `plan` says when `apply` would refuse an unfinished record, or the store's error."""
+    store = context.store()
+    try:
+        record = store.read(context.name)
+        holder = store.lock_holder(context.name)
+    except StateError as exc:
+        return f"state store: {exc}"
+    if holder is not None and not holder_is_dead(holder):
+        return f"another rollout holds the lock: {holder.describe()}"
+    if record is None or not record.unfinished:
+        return None
+    return "; ".join(_unfinished_lines(context, record))
+
+
+def _unfinished_lines(context: CommandContext, record: RolloutRecord) -> tuple[str, str]:
     plan = context.plan_file
-    return said(
-        ExitCode.NEEDS_HUMAN,
-        f"error: rollout {record.id} of {context.name!r} never finished (started "
+    return (
+        f"rollout {record.id} of {context.name!r} never finished (started "
         f"{record.started_at:%Y-%m-%d %H:%M:%S}Z); its record is the only memory of the "
         "routing to restore",
         f"`rollout rollback -f {plan}` restores that routing, `rollout resume -f {plan}` "
         "finishes it; `rollout apply --discard-record` moves the record to the history and "
         "starts anew",
-        unfinished_rollout=record.id,
     )
 
 

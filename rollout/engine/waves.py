@@ -70,18 +70,36 @@ def run_waves(
     failed = False
     for wave in waves:
         if failed:
-            for region in wave:
-                message = "not started: an earlier wave failed"
-                emit(
-                    ev.RegionFinished(region=region, outcome=Outcome.SKIPPED.value, message=message)
-                )
-                results.append(RegionResult(region, Outcome.SKIPPED, message))
+            results += [_skipped(r, "not started: an earlier wave failed", emit) for r in wave]
             continue
-        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-            wave_results = list(pool.map(lambda region: _guarded(region, run_region, emit), wave))
+        wave_results = _run_wave(wave, parallelism, run_region, emit)
         results += wave_results
         failed = not all(r.outcome.fine for r in wave_results)
     return results
+
+
+def _run_wave(
+    wave: Sequence[str], parallelism: int, run_region: RegionRunner, emit: ev.EventSink
+) -> list[RegionResult]:
+    """One wave's regions, at most `parallelism` at once. A region still waiting for its turn
+    when a peer failed would release what is known bad: it is skipped, as a later wave is."""
+    peer_failed = threading.Event()
+
+    def run_in_turn(region: str) -> RegionResult:
+        if peer_failed.is_set():
+            return _skipped(region, "not started: another region of its wave failed", emit)
+        result = _guarded(region, run_region, emit)
+        if not result.outcome.fine:
+            peer_failed.set()
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        return list(pool.map(run_in_turn, wave))
+
+
+def _skipped(region: str, message: str, emit: ev.EventSink) -> RegionResult:
+    emit(ev.RegionFinished(region=region, outcome=Outcome.SKIPPED.value, message=message))
+    return RegionResult(region, Outcome.SKIPPED, message)
 
 
 def _guarded(region: str, run_region: RegionRunner, emit: ev.EventSink) -> RegionResult:

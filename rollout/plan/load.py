@@ -29,20 +29,27 @@ class LoadedPlan:
 
     plan: Plan
     file: Path
+    base_dir: Path
     # Where each key was written: a value checked later (once a region fills its
     # placeholders) is still reported with its line.
     locations: Mapping[KeyPath, Location] = field(default_factory=dict)
-
-    @property
-    def base_dir(self) -> Path:
-        return self.file.parent
 
 
 def load_plan(file: Path) -> LoadedPlan:
     """Read and check the plan file at `file`."""
     with collector_paused():
         source = parse_source(read_limited(file), str(file))
-        return LoadedPlan(validate_source(source), file, source.locations)
+        return LoadedPlan(validate_source(source), file, plan_folder(file), source.locations)
+
+
+def plan_folder(file: Path) -> Path:
+    """Where the plan's relative paths (and its local state) start: the plan's folder.
+    A plan read through a descriptor (`-f /dev/stdin`, `-f <(...)`) starts at the file the
+    descriptor stands for, or at the current directory for a pipe: never in /dev, where a
+    record would be lost at reboot and missed by `status` and the lock of the real file."""
+    if file.absolute().parts[1:2] not in (("dev",), ("proc",)):
+        return file.parent
+    return file.resolve().parent if file.is_file() else Path.cwd()
 
 
 @contextmanager

@@ -193,7 +193,8 @@ class S3StateStore:
         }
 
     def refresh_lock(self, name: str, holder: LockHolder) -> None:
-        """Rewrite the holder record, if the lock is still ours."""
+        """Rewrite the holder record; a lock gone from under a running rollout is taken again
+        (else `abort` and `status` would say nothing runs), one another took is a StateError."""
         try:
             with self._answering("refreshing the lock", _condition_failed):
                 self.dynamodb.update_item(
@@ -202,8 +203,14 @@ class S3StateStore:
                     UpdateExpression="SET Holder = :holder",
                     **self._only_if_ours(holder, **{":holder": {"S": holder.model_dump_json()}}),
                 )
-        except ClientError:  # not ours any more
-            return
+        except ClientError:  # gone, or not ours any more
+            try:
+                self.acquire_lock(name, holder)
+            except LockHeldError as held:
+                raise StateError(
+                    f"lost the lock {name!r} in {self.table!r}: now held by "
+                    f"{held.holder.describe()}"
+                ) from None
 
     def release_lock(self, name: str, holder: LockHolder) -> None:
         """Delete the lock, if it is still ours."""
@@ -228,10 +235,25 @@ class S3StateStore:
         except ValueError:
             return unreadable_holder(f"{self.table}/{name}", text)
 
-    def break_lock(self, name: str) -> LockHolder | None:
-        holder = self.lock_holder(name)
-        with self._answering("breaking the lock"):
-            self.dynamodb.delete_item(TableName=self.table, Key={"LockID": {"S": name}})
+    def break_lock(self, name: str, only: LockHolder | None = None) -> LockHolder | None:
+        """Delete the lock whoever holds it, or only if `only` still does (LockHeldError
+        otherwise: another taker of a dead holder's lock was first)."""
+        holder = self.lock_holder(name) if only is None else only
+        condition: dict[str, Any] = {}
+        if only is not None:
+            condition = {
+                "ConditionExpression": "attribute_not_exists(LockID) OR Holder = :seen",
+                "ExpressionAttributeValues": {":seen": {"S": only.model_dump_json()}},
+            }
+        try:
+            with self._answering("breaking the lock", _condition_failed):
+                self.dynamodb.delete_item(
+                    TableName=self.table, Key={"LockID": {"S": name}}, **condition
+                )
+        except ClientError:
+            current = self.lock_holder(name)
+            if current is not None:
+                raise LockHeldError(current, dead=holder_is_dead(current)) from None
         return holder
 
 

@@ -183,7 +183,7 @@ class RolloutSession:
                 "taking over the lock of a process that is no longer running: "
                 f"{held.holder.describe()}"
             )
-            self.store.break_lock(name)
+            self.store.break_lock(name, only=held.holder)  # not one another taker took since
             self.store.acquire_lock(name, self.holder)
         try:
             self.store.clear_requests(name)

@@ -99,7 +99,7 @@ class StateStore(Protocol):
     def refresh_lock(self, name: str, holder: LockHolder) -> None: ...
     def release_lock(self, name: str, holder: LockHolder) -> None: ...
     def lock_holder(self, name: str) -> LockHolder | None: ...
-    def break_lock(self, name: str) -> LockHolder | None: ...
+    def break_lock(self, name: str, only: LockHolder | None = None) -> LockHolder | None: ...
 
 
 @contextlib.contextmanager
@@ -247,10 +247,19 @@ class LocalStateStore:
         raise StateError(f"cannot take the lock {path}: it keeps appearing and disappearing")
 
     def refresh_lock(self, name: str, holder: LockHolder) -> None:
-        """Show the holder is alive (local locks are judged by pid; kept for the record)."""
+        """Show the holder is alive (local locks are judged by pid; kept for the record).
+        A lock file gone from under a running rollout (its folder cleaned) is taken again:
+        without it, `abort` and `status` would say nothing runs and a second rollout could
+        start; a lock someone else took meanwhile is a StateError."""
+        path = self._path(name, ".lock")
         current = self.lock_holder(name)
-        if current is not None and current.rollout_id == holder.rollout_id:
-            _atomic_write(self._path(name, ".lock"), holder.model_dump_json())
+        if current is None and _create_whole(path, holder.model_dump_json()):
+            return
+        current = current or self.lock_holder(name)
+        if current is None or current.rollout_id != holder.rollout_id:
+            taken = f"now held by {current.describe()}" if current else "it keeps disappearing"
+            raise StateError(f"lost the lock {path}: {taken}")
+        _atomic_write(path, holder.model_dump_json())
 
     def release_lock(self, name: str, holder: LockHolder) -> None:
         """Give the lock back, if it is still ours."""
@@ -260,7 +269,9 @@ class LocalStateStore:
                 self._path(name, ".lock").unlink()
 
     def lock_holder(self, name: str) -> LockHolder | None:
-        path = self._path(name, ".lock")
+        return self._holder_in(self._path(name, ".lock"))
+
+    def _holder_in(self, path: Path) -> LockHolder | None:
         text = self._read_text(path)
         if text is None:
             return None
@@ -269,9 +280,32 @@ class LocalStateStore:
         except ValueError:
             return unreadable_holder(str(path), text)
 
-    def break_lock(self, name: str) -> LockHolder | None:
-        """Remove the lock whoever holds it; return who did."""
+    def break_lock(self, name: str, only: LockHolder | None = None) -> LockHolder | None:
+        """Remove the lock whoever holds it (or only if `only` still does: LockHeldError
+        otherwise); return who did."""
+        if only is not None:
+            self._break_if_held_by(name, only)
+            return only
         holder = self.lock_holder(name)
         with _writing(self._path(name, ".lock")), contextlib.suppress(FileNotFoundError):
             self._path(name, ".lock").unlink()
         return holder
+
+    def _break_if_held_by(self, name: str, only: LockHolder) -> None:
+        # Moved aside first, then looked at: two takers of a dead holder's lock cannot both
+        # remove it, nor the second remove what the first has just taken.
+        path = self._path(name, ".lock")
+        aside = path.with_name(f".{path.name}.{os.getpid()}.broken")
+        with _writing(path):
+            try:
+                path.rename(aside)
+            except FileNotFoundError:
+                return
+            try:
+                moved = self._holder_in(aside)
+                if moved is not None and moved != only:
+                    with contextlib.suppress(FileExistsError):
+                        os.link(aside, path)  # put back, unless a newer holder came meanwhile
+                    raise LockHeldError(moved, dead=holder_is_dead(moved))
+            finally:
+                aside.unlink(missing_ok=True)

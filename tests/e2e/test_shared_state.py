@@ -254,3 +254,34 @@ def test_the_fault_proxy_can_take_the_state_store_away_and_leave_the_rest(
             through.s3.put_object(Bucket="rollout-state", Key="x", Body=b"x")
         with pytest.raises(ClientError, match="ServiceUnavailable"):
             through.dynamodb.get_item(TableName="rollout-locks", Key={"LockID": {"S": "x"}})
+
+
+def test_a_running_rollout_takes_its_lock_item_again_or_is_told_another_took_it(
+    aws_endpoint: str,
+) -> None:
+    store = shared(aws_endpoint)
+    store.acquire_lock("orders", holder("running"))
+    store.break_lock("orders")  # an item deleted from the table by hand
+
+    store.refresh_lock("orders", holder("running"))
+
+    assert store.lock_holder("orders").rollout_id == "running"  # type: ignore[union-attr]
+    store.break_lock("orders")
+    store.acquire_lock("orders", holder("other"))
+    with pytest.raises(StateError, match="lost the lock 'orders' in 'rollout-locks': now held by"):
+        store.refresh_lock("orders", holder("running"))
+
+
+def test_breaking_a_dead_holders_lock_leaves_one_another_taker_took_since(
+    aws_endpoint: str,
+) -> None:
+    store = shared(aws_endpoint)
+    store.acquire_lock("orders", holder("crashed"))
+    crashed = store.lock_holder("orders")  # what each taker saw when it judged the holder dead
+    store.break_lock("orders", only=crashed)
+    store.acquire_lock("orders", holder("first-taker"))
+
+    with pytest.raises(LockHeldError):
+        store.break_lock("orders", only=crashed)  # the second taker, too late
+
+    assert store.lock_holder("orders").rollout_id == "first-taker"  # type: ignore[union-attr]

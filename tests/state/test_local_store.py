@@ -249,3 +249,54 @@ def test_journal_writes_refresh_the_lock_only_as_often_as_a_quiet_wait_would(
     clock.sleep(60)  # a long bake: the next write says the holder is still alive
     session.targets("us-east-1", {"api": shifting})
     assert store.refreshes == before + 1
+
+
+def test_a_running_rollout_takes_its_lock_again_when_the_file_went_away(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path / ".rollout")
+    store.acquire_lock("orders", holder("running"))
+    (tmp_path / ".rollout" / "orders.lock").unlink()
+    (tmp_path / ".rollout").rmdir()
+
+    store.refresh_lock("orders", holder("running"))
+
+    assert store.lock_holder("orders").rollout_id == "running"  # type: ignore[union-attr]
+
+
+def test_a_running_rollout_whose_lock_another_took_is_told_so(tmp_path: Path) -> None:
+    store = LocalStateStore(tmp_path)
+    store.acquire_lock("orders", holder("running"))
+    store.break_lock("orders")  # `rollout unlock --force` from another terminal
+    store.acquire_lock("orders", holder("other"))
+
+    with pytest.raises(StateError, match=r"lost the lock .*orders\.lock: now held by"):
+        store.refresh_lock("orders", holder("running"))
+
+
+def test_two_processes_taking_over_a_dead_lock_at_once_never_both_hold_it(
+    tmp_path: Path,
+) -> None:
+    # `rollout resume` and `rollout rollback` started together after a crash: both find the
+    # holder dead; the second must not break the lock the first has just taken.
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    LocalStateStore(tmp_path).acquire_lock("orders", holder("crashed", pid=int(finished.stdout)))
+    first = RolloutSession.start(
+        LocalStateStore(tmp_path), "orders", FakeClock(), plan_hash="h", plan_parts={}
+    )
+
+    class Late(LocalStateStore):
+        def break_lock(self, name: str, only: LockHolder | None = None) -> LockHolder | None:
+            first.take_lock(lambda _line: None)  # between the second's look and its break
+            return super().break_lock(name, only)
+
+    second = RolloutSession.start(
+        Late(tmp_path), "orders", FakeClock(), plan_hash="h", plan_parts={}
+    )
+
+    with pytest.raises(LockHeldError):
+        second.take_lock(lambda _line: None)
+    assert LocalStateStore(tmp_path).lock_holder("orders").rollout_id == first.record.id  # type: ignore[union-attr]
