@@ -613,6 +613,10 @@ class RegionRollout:
         if hook is None:
             return
         outcome = self._hook_outcome(item, hook, phase)
+        if not outcome.passed and self.abort_requested():
+            # Cut short by the stop itself (a signal, `rollout abort`, a failed peer): its
+            # reason is why the region goes back, not the hook.
+            raise _Stop(Outcome.ROLLED_BACK, f"{self.abort_reason()} (during {phase} hook)")
         if not outcome.passed:
             raise _Stop(
                 Outcome.ROLLED_BACK, f"{item.run.name}: {phase} hook failed: {outcome.detail}"

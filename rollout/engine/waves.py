@@ -64,22 +64,28 @@ def run_waves(
     parallelism: int,
     run_region: RegionRunner,
     emit: ev.EventSink,
+    on_failure: Callable[[RegionResult], None] = lambda _result: None,
 ) -> list[RegionResult]:
-    """Run each wave's regions, at most `parallelism` at once; skip the waves after a failure."""
+    """Run each wave's regions, at most `parallelism` at once; skip the waves after a failure.
+    `on_failure` hears of each failed region as it ends, while its peers may still run."""
     results: list[RegionResult] = []
     failed = False
     for wave in waves:
         if failed:
             results += [_skipped(r, "not started: an earlier wave failed", emit) for r in wave]
             continue
-        wave_results = _run_wave(wave, parallelism, run_region, emit)
+        wave_results = _run_wave(wave, parallelism, run_region, emit, on_failure)
         results += wave_results
         failed = not all(r.outcome.fine for r in wave_results)
     return results
 
 
 def _run_wave(
-    wave: Sequence[str], parallelism: int, run_region: RegionRunner, emit: ev.EventSink
+    wave: Sequence[str],
+    parallelism: int,
+    run_region: RegionRunner,
+    emit: ev.EventSink,
+    on_failure: Callable[[RegionResult], None],
 ) -> list[RegionResult]:
     """One wave's regions, at most `parallelism` at once. A region still waiting for its turn
     when a peer failed would release what is known bad: it is skipped, as a later wave is."""
@@ -91,6 +97,7 @@ def _run_wave(
         result = _guarded(region, run_region, emit)
         if not result.outcome.fine:
             peer_failed.set()
+            on_failure(result)
         return result
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:

@@ -41,7 +41,17 @@ def run_release(
             return RegionResult(region, Outcome(stored.status.value), message, serving=serving)
         return builder.region(region).pipeline(emit, session, stored).run()
 
-    results = run_waves(waves, plan.parallelism, run_region, emit)
+    def stop_peers(failed: RegionResult) -> None:
+        # Every region is put back after such a failure: one still moving towards 100%
+        # would only add traffic on the version just found bad before going back.
+        ending = failed.outcome.value.replace("_", " ")
+        session.stop_everywhere(
+            f"another region of its wave failed ({failed.region} {ending}: {failed.message}) "
+            "and the plan says on_wave_failure: rollback"
+        )
+
+    on_failure = stop_peers if plan.on_wave_failure == "rollback" else lambda _result: None
+    results = run_waves(waves, plan.parallelism, run_region, emit, on_failure)
     for result in results:
         if result.outcome is Outcome.SKIPPED:  # never started, and ended all the same
             with contextlib.suppress(Exception):  # a lost store is reported when finishing

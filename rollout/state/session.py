@@ -148,6 +148,7 @@ class RolloutSession:
         self._refreshed_at = clock.monotonic()
         self.interrupted = threading.Event()
         self._signal = ""  # the name of the signal that set `interrupted`
+        self._stop_reason: str | None = None  # set by `stop_everywhere`
 
     @classmethod
     def start(
@@ -304,15 +305,23 @@ class RolloutSession:
         """Remember which signal asked for the rollback (called from the signal handler)."""
         self._signal = name
 
+    def stop_everywhere(self, reason: str) -> None:
+        """Ask every region still running to roll back, for `reason` (a peer that failed)."""
+        self._stop_reason = self._stop_reason or reason
+
     def abort_reason(self) -> str:
         """Why the rollout is asked to roll back, in words for the last line and the reports."""
         if self.interrupted.is_set():
             return signal_reason(self._signal) if self._signal else "interrupted"
-        return "aborted by `rollout abort`"
+        return self._stop_reason or "aborted by `rollout abort`"
 
     def abort_requested(self) -> bool:
-        """Ctrl-C, SIGTERM, or `rollout abort` from elsewhere."""
-        return self.interrupted.is_set() or self._current_requests().abort
+        """Ctrl-C, SIGTERM, `rollout abort` from elsewhere, or a failed peer (`stop_everywhere`)."""
+        return (
+            self.interrupted.is_set()
+            or self._stop_reason is not None
+            or self._current_requests().abort
+        )
 
     def promoted(self, region: str, target: str, step: int) -> bool:
         """Whether `rollout promote` released the manual pause at `step` of this target."""

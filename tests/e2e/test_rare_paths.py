@@ -6,6 +6,7 @@ AWS reports, the exit codes and the files left behind.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -157,3 +158,44 @@ def test_a_region_waiting_for_its_turn_in_a_wave_does_not_start_after_a_peer_fai
     assert west.lambda_routing("api") == ("1", {}), done.stdout
     assert done.returncode == 3, done.stdout + done.stderr
     assert "eu-west-1: region skipped" in done.stdout
+
+
+def test_a_peer_failing_under_on_wave_failure_rollback_stops_the_wave_before_it_goes_further(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    # Both regions of one wave start together; us-east-1's smoke test fails. The plan says a
+    # failure rolls every region back, so eu-west-1 must not go on towards 100% (a 30 s
+    # canary) only to be put back after: it is stopped and rolled back at once.
+    worlds = {region: World(aws_endpoint, region) for region in ("us-east-1", "eu-west-1")}
+    for world in worlds.values():
+        world.function("api")
+        world.alarm("api-errors")
+    (tmp_path / "v2.zip").write_bytes(package("v2"))
+    plan = tmp_path / "rollout.yaml"
+    plan.write_text(
+        "version: 1\nname: peers\nregions: [us-east-1, eu-west-1]\nparallelism: 2\n"
+        "on_wave_failure: rollback\n"
+        "targets:\n  - name: api\n"
+        "    lambda: {function: api, alias: live, code: {zip: v2.zip}}\n"
+        "    strategy: {type: canary, percent: 10, interval: 30s}\n    alarms: [api-errors]\n"
+        "    hooks:\n"
+        "      before_traffic: {command: 'test {region} = eu-west-1 || (sleep 0.5; false)'}\n"
+        "alarms: {poll_interval: 0.1s}\n"
+    )
+
+    done = subprocess.run(
+        [*rollout_command("apply", plan, aws_endpoint, "--yes"), "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    west = [e for e in events if e.get("region") == "eu-west-1"]
+    assert all(e["weight"] < 100 for e in west if e["event"] == "weight_shifted"), done.stdout
+    ended = next(e for e in west if e["event"] == "region_finished")
+    assert ended["outcome"] == "rolled_back"
+    assert "us-east-1" in ended["message"] and "on_wave_failure" in ended["message"]
+    assert all(w.lambda_routing("api") == ("1", {}) for w in worlds.values())
+    assert done.returncode == 3, done.stdout + done.stderr

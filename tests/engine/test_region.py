@@ -10,7 +10,9 @@ from rollout.engine import events as ev
 from rollout.engine.alarm_watch import AlarmPolicy
 from rollout.engine.outcome import Outcome, RegionResult
 from rollout.engine.ports import (
+    HookContext,
     HookKind,
+    HookOutcome,
     HookSpec,
     JournalError,
     TargetError,
@@ -773,3 +775,30 @@ def test_a_resume_with_edited_steps_makes_a_move_to_100_in_doubt_again() -> None
 
     assert engine.resume({"api": recorded}).outcome is Outcome.SUCCEEDED
     assert target.alias.routing == AliasRouting("2")
+
+
+def test_a_hook_cut_short_by_a_stop_gives_the_stop_as_the_reason() -> None:
+    # A hook cancelled because a peer region failed (or a signal came) did not find a fault:
+    # the region's reason is the stop's, not "hook failed".
+    clock = FakeClock()
+    stopped = {"now": False}
+
+    class CutShort(FakeHooks):
+        def run(self, hook: HookSpec, context: HookContext) -> HookOutcome:
+            stopped["now"] = True
+            return HookOutcome(False, "stopped: the rollout was interrupted")
+
+    target = FakeTarget(clock)
+    steps = canary.steps(percent=Decimal(10), interval=MINUTE, bake=timedelta(0))
+    run = TargetRun("api", target, steps, ("errors",), before_traffic=PAUSE_HOOK)
+    engine, _ = region(
+        clock,
+        [run],
+        hooks=CutShort(),
+        abort_requested=lambda: stopped["now"],
+        abort_reason=lambda: "another region of its wave failed",
+    )
+
+    result = engine.run()
+    assert result.outcome is Outcome.ROLLED_BACK
+    assert result.message.startswith("another region of its wave failed (during before_traffic")
