@@ -347,16 +347,9 @@ def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitC
         _print_preview(preview, output=acting.output, environment=environment, mode="offline")
         # Offline, every target is assumed to have something to release.
         return ExitCode.USAGE if detailed_exitcode else ExitCode.OK
-    import dataclasses
+    from rollout.commands.release import live_plan
 
-    from rollout.commands.inspect import read_live_plan
-    from rollout.commands.release import unfinished_problem
-
-    context = _context(acting, loaded)
-    live = read_live_plan(context.builder())
-    unfinished = unfinished_problem(context)
-    if unfinished is not None:  # apply refuses it before reading AWS: said first
-        live = dataclasses.replace(live, problems=(unfinished, *live.problems))
+    live = live_plan(_context(acting, loaded))
     _print_live_plan(preview, live, acting.output, environment)
     _summarise_live_plan(loaded.plan.name, preview, live)
     if live.problems:

@@ -128,6 +128,15 @@ def _unfinished_record(
     return said(ExitCode.NEEDS_HUMAN, f"error: {first}", advice, unfinished_rollout=record.id)
 
 
+def live_plan(context: CommandContext) -> LivePlan:
+    """What `apply` would meet now: AWS as it is, and first whatever would make it refuse."""
+    live = read_live_plan(context.builder())
+    unfinished = unfinished_problem(context)
+    if unfinished is None:
+        return live
+    return replace(live, problems=(unfinished, *live.problems))
+
+
 def unfinished_problem(context: CommandContext) -> str | None:
     """What `plan` says when `apply` would refuse an unfinished record, or the store's error."""
     store = context.store()
