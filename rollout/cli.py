@@ -422,6 +422,7 @@ def _watch_signals(acting: ActingOptions, environment: OutputEnvironment) -> Cal
             str(acting.plan_file),
             environment.stderr_fd,
             received=session.signal_received,
+            in_ci=environment.ci is not None,
         )
 
     return watch

@@ -3,7 +3,8 @@
 The first signal asks the engine to roll back what is in flight. CI systems
 send more signals while that runs (GitHub Actions: SIGINT, then SIGTERM 7.5 s
 later); those must not abandon the rollback. Only a second Ctrl-C typed on a
-terminal stops at once, leaving the recorded state for `rollback` or `resume`.
+terminal stops at once, leaving the recorded state for `rollback` or `resume`; not
+under CI, whose runners may give a job a terminal and signal it twice.
 """
 
 from __future__ import annotations
@@ -37,13 +38,15 @@ def stop_on_signals(
     plan_file: str,
     stderr_fd: int = 2,
     received: Callable[[str], None] = lambda _name: None,
+    *,
+    in_ci: bool = False,
 ) -> None:
     """Set `interrupted` on the first signal; on a terminal, a second Ctrl-C exits at once (4).
 
     `stderr_fd` is the output environment's standard error, resolved before any signal;
     `received` is told the first signal's name, so the rollback can say why it began.
     """
-    on_terminal = os.isatty(0)
+    on_terminal = os.isatty(0) and not in_ci  # a person who can type a second Ctrl-C
 
     def _say(text: str) -> None:
         # Only os.write on a descriptor is async-signal-safe: the stream objects' locks may be

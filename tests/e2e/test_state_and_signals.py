@@ -38,15 +38,27 @@ def target_state(tmp_path: Path) -> dict[str, Any]:
     return state(tmp_path).get("regions", {}).get("us-east-1", {}).get("targets", {}).get("api", {})
 
 
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "JENKINS_URL", "BUILD_URL")
+
+
 def start_apply(
-    plan: Path, endpoint: str, log: Path, stdin: int = subprocess.DEVNULL
+    plan: Path,
+    endpoint: str,
+    log: Path,
+    stdin: int = subprocess.DEVNULL,
+    ci: str | None = None,
 ) -> subprocess.Popen[bytes]:
+    """`rollout apply --yes`, run outside CI unless `ci` names one (this suite may run in CI)."""
+    environment = {k: v for k, v in os.environ.items() if k not in CI_VARIABLES}
+    if ci is not None:
+        environment["CI"] = ci
     return subprocess.Popen(
         rollout_command("apply", plan, endpoint, "--yes"),
         stdin=stdin,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=environment,
     )
 
 
@@ -134,6 +146,27 @@ def test_a_second_ctrl_c_typed_on_a_terminal_stops_at_once_and_says_how_to_finis
     log = (tmp_path / "log").read_text()
     assert "stopped at once" in log and "rollout rollback -f" in log
     assert run_cli(["rollback", "-f", str(plan), "--endpoint-url", aws_endpoint]).exit_code == 0
+    assert world.lambda_routing("api") == ("1", {})
+
+
+def test_two_sigints_to_a_ci_job_with_a_terminal_do_not_abandon_the_rollback(
+    world: World, aws_endpoint: str, tmp_path: Path
+) -> None:
+    # Some CI runners give the job a pseudo-terminal; nobody types there, and a runner that
+    # signals twice must not leave the aliases half-shifted.
+    plan = stubborn_release(tmp_path)
+    terminal, operator = pty.openpty()
+    process = start_apply(plan, aws_endpoint, tmp_path / "log", stdin=terminal, ci="true")
+    wait_until((tmp_path / "hook-ready").exists)
+
+    os.killpg(process.pid, signal.SIGINT)
+    time.sleep(0.3)
+    os.killpg(process.pid, signal.SIGINT)
+
+    assert process.wait(30) == 3, (tmp_path / "log").read_text()
+    os.close(terminal)
+    os.close(operator)
+    assert "already rolling back" in (tmp_path / "log").read_text()
     assert world.lambda_routing("api") == ("1", {})
 
 
