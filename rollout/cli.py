@@ -344,32 +344,35 @@ def plan(acting: ActingOptions, offline: bool, detailed_exitcode: bool) -> ExitC
     loaded, preview = _load_and_preview(acting)
     environment = _environment(acting.no_color)
     if offline:
-        _print_preview(preview, output=acting.output, environment=environment, mode="offline")
         # Offline, every target is assumed to have something to release.
-        return ExitCode.USAGE if detailed_exitcode else ExitCode.OK
+        code = ExitCode.USAGE if detailed_exitcode else ExitCode.OK
+        _print_preview(preview, output=acting.output, environment=environment, exit_code=code)
+        return code
     from rollout.commands.release import live_plan
 
     live = live_plan(_context(acting, loaded))
-    _print_live_plan(preview, live, acting.output, environment)
-    _summarise_live_plan(loaded.plan.name, preview, live)
+    code = ExitCode.OK
     if live.problems:
-        return ExitCode.ERROR
-    if detailed_exitcode and live.changes_pending:
-        return ExitCode.USAGE
-    return ExitCode.OK
+        code = ExitCode.ERROR
+    elif detailed_exitcode and live.changes_pending:
+        code = ExitCode.USAGE
+    _print_live_plan(preview, live, acting.output, environment, code)
+    _summarise_live_plan(loaded.plan.name, preview, live)
+    return code
 
 
-def _print_live_plan(preview: Any, live: Any, output: str, environment: OutputEnvironment) -> None:
+def _print_live_plan(
+    preview: Any,
+    live: Any,
+    output: str,
+    environment: OutputEnvironment,
+    exit_code: ExitCode = ExitCode.OK,
+) -> None:
     if output == "json":
-        import dataclasses
-        import json
-
-        from rollout.redact import mask_strings
         from rollout.reporters.plan_json import render_plan_json
 
-        document = json.loads(render_plan_json(preview, mode="live"))
-        document["live"] = dataclasses.asdict(live) | {"changes_pending": live.changes_pending}
-        environment.write(json.dumps(mask_strings(document)))
+        document = render_plan_json(preview, mode="live", exit_code=int(exit_code), live=live)
+        environment.write(document.rstrip("\n"))
     else:
         from rollout.redact import mask_secrets
         from rollout.reporters.plan_text import render_live_text, render_plan_text
@@ -398,11 +401,15 @@ def _summarise_live_plan(name: str, preview: Any, live: Any) -> None:
         warn(f"warning: cannot append to GITHUB_STEP_SUMMARY ({summary}): {exc.strerror}")
 
 
-def _print_preview(preview: Any, *, output: str, environment: OutputEnvironment, mode: str) -> None:
+def _print_preview(
+    preview: Any, *, output: str, environment: OutputEnvironment, exit_code: ExitCode
+) -> None:
+    mode = "offline"
     if output == "json":
         from rollout.reporters.plan_json import render_plan_json
 
-        environment.write(render_plan_json(preview, mode=mode).rstrip("\n"))
+        document = render_plan_json(preview, mode=mode, exit_code=int(exit_code))
+        environment.write(document.rstrip("\n"))
     elif environment.rich_tables:
         from rollout.reporters.plan_rich import print_plan_rich
 

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rollout.plan.placeholders import find_placeholders
 from rollout.preview import PlanPreview, TargetPreview
+from rollout.redact import mask_strings
 from rollout.reporters.json_output import SCHEMA_VERSION
+from rollout.reporters.plan_text import render_live_text, render_plan_text
+
+if TYPE_CHECKING:  # the live plan reads AWS; the offline preview must not import it
+    from rollout.commands.inspect import LivePlan
 
 
-def render_plan_json(preview: PlanPreview, *, mode: str) -> str:
-    """The preview as JSON; durations in seconds."""
-    document = {
+def render_plan_json(
+    preview: PlanPreview, *, mode: str, exit_code: int, live: LivePlan | None = None
+) -> str:
+    """The preview as one JSON line, with the common keys (`exit_code`, `lines`: the text
+    output's lines) and, when read from AWS, what it reported under `live`; masked."""
+    text = render_plan_text(preview, mode=mode)
+    if live is not None:
+        text += render_live_text(live)
+    document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
+        "exit_code": exit_code,
+        "lines": text.rstrip("\n").splitlines(),
         "plan": preview.name,
         "mode": mode,
         "duration_seconds": preview.duration.total_seconds(),
@@ -38,7 +52,9 @@ def render_plan_json(preview: PlanPreview, *, mode: str) -> str:
             for wave in preview.waves
         ],
     }
-    return json.dumps(document) + "\n"  # one line, as every JSON document of rollout
+    if live is not None:
+        document["live"] = dataclasses.asdict(live) | {"changes_pending": live.changes_pending}
+    return json.dumps(mask_strings(document)) + "\n"  # one line, as every JSON document
 
 
 def _target(target: TargetPreview) -> dict[str, Any]:

@@ -69,3 +69,8 @@ def test_every_command_that_reports_speaks_json_lines_with_a_schema_version(
     assert codes["validate"][1][0]["targets"] == ["api"]
     history = codes["history"][1][0]["rollouts"]
     assert isinstance(history, list) and [r["outcome"] for r in history] == ["rolled_back"]
+    # A script reads how a command ended from its last line, whatever the command.
+    for name, (code, documents) in codes.items():
+        assert documents[-1]["exit_code"] == code, name
+        if "event" not in documents[-1]:
+            assert isinstance(documents[-1]["lines"], list) and documents[-1]["lines"], name
