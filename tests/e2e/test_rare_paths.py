@@ -124,18 +124,22 @@ def test_a_state_folder_deleted_under_a_running_rollout_gets_its_lock_back_so_ab
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def two_region_release(endpoint: str, folder: Path) -> tuple[World, World]:
+    """Function `api` with alarm `api-errors` in us-east-1 and eu-west-1; `v2.zip` to release."""
+    worlds = (World(endpoint), World(endpoint, "eu-west-1"))
+    for world in worlds:
+        world.function("api")
+        world.alarm("api-errors")
+    (folder / "v2.zip").write_bytes(package("v2"))
+    return worlds
+
+
 def test_a_region_waiting_for_its_turn_in_a_wave_does_not_start_after_a_peer_failed(
     aws_endpoint: str, tmp_path: Path
 ) -> None:
     # One wave of two regions, one at a time: us-east-1's smoke test fails, so the release is
     # known bad before eu-west-1's turn comes.
-    west = World(aws_endpoint, "eu-west-1")
-    west.function("api")
-    west.alarm("api-errors")
-    east = World(aws_endpoint)
-    east.function("api")
-    east.alarm("api-errors")
-    (tmp_path / "v2.zip").write_bytes(package("v2"))
+    east, west = two_region_release(aws_endpoint, tmp_path)
     plan = tmp_path / "rollout.yaml"
     plan.write_text(
         "version: 1\nname: wave\nregions: [us-east-1, eu-west-1]\nparallelism: 1\n"
@@ -166,11 +170,7 @@ def test_a_peer_failing_under_on_wave_failure_rollback_stops_the_wave_before_it_
     # Both regions of one wave start together; us-east-1's smoke test fails. The plan says a
     # failure rolls every region back, so eu-west-1 must not go on towards 100% (a 30 s
     # canary) only to be put back after: it is stopped and rolled back at once.
-    worlds = {region: World(aws_endpoint, region) for region in ("us-east-1", "eu-west-1")}
-    for world in worlds.values():
-        world.function("api")
-        world.alarm("api-errors")
-    (tmp_path / "v2.zip").write_bytes(package("v2"))
+    worlds = two_region_release(aws_endpoint, tmp_path)
     plan = tmp_path / "rollout.yaml"
     plan.write_text(
         "version: 1\nname: peers\nregions: [us-east-1, eu-west-1]\nparallelism: 2\n"
@@ -197,5 +197,5 @@ def test_a_peer_failing_under_on_wave_failure_rollback_stops_the_wave_before_it_
     ended = next(e for e in west if e["event"] == "region_finished")
     assert ended["outcome"] == "rolled_back"
     assert "us-east-1" in ended["message"] and "on_wave_failure" in ended["message"]
-    assert all(w.lambda_routing("api") == ("1", {}) for w in worlds.values())
+    assert all(w.lambda_routing("api") == ("1", {}) for w in worlds)
     assert done.returncode == 3, done.stdout + done.stderr

@@ -727,11 +727,11 @@ def test_a_bake_under_way_is_recorded_with_the_wall_clock_time_it_ends() -> None
     assert journal.last["api"].bake_ends_at is None  # done: no bake under way
 
 
-def test_a_resume_with_edited_steps_never_moves_traffic_back_to_the_old_version() -> None:
-    # Recorded at 50%, about to go to 100%; the plan now says 10, 20, 30, then 100
-    # (resumed with --force). Index 2 of the new steps is "20%": half the new version's
-    # traffic would go back to the old one. It carries on from the 30% step's bake instead.
-    clock = FakeClock()
+def resumed_at_half_with_edited_steps(
+    clock: FakeClock, pending: AliasRouting | None = None
+) -> tuple[FakeTarget, RegionResult]:
+    """Recorded at 50% (step 2 of a 50-then-100 canary), resumed with --force on steps 10, 20,
+    30, 100: index 2 of those is "20%"."""
     target = FakeTarget(clock, versions={"1": "v1-code", "2": "v2-code"})
     at_half = AliasRouting("1", (("2", Decimal(50)),))
     target.alias = AliasState("arn:fn:live", at_half, "r1")
@@ -740,6 +740,7 @@ def test_a_resume_with_edited_steps_never_moves_traffic_back_to_the_old_version(
         "arn:fn:live",
         AliasRouting("1"),
         at_half,
+        pending=pending,
         old_version="1",
         new_version="2",
         new_version_arn="arn:fn:2",
@@ -748,33 +749,25 @@ def test_a_resume_with_edited_steps_never_moves_traffic_back_to_the_old_version(
     items = [explicit.ExplicitStep(Decimal(w), pause=MINUTE) for w in (10, 20, 30, 100)]
     steps = explicit.steps(items, bake=timedelta(0))
     engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))])
+    return target, engine.resume({"api": recorded})
 
-    assert engine.resume({"api": recorded}).outcome is Outcome.SUCCEEDED
+
+def test_a_resume_with_edited_steps_never_moves_traffic_back_to_the_old_version() -> None:
+    # Half the new version's traffic would go back to the old one at "20%": it carries on
+    # from the 30% step's bake instead.
+    clock = FakeClock()
+    target, result = resumed_at_half_with_edited_steps(clock)
+
+    assert result.outcome is Outcome.SUCCEEDED
     assert target.weights() == [(MINUTE.total_seconds(), 100.0)]  # a bake at 50%, then 100%
 
 
 def test_a_resume_with_edited_steps_makes_a_move_to_100_in_doubt_again() -> None:
-    clock = FakeClock()
-    target = FakeTarget(clock, versions={"1": "v1-code", "2": "v2-code"})
-    at_half = AliasRouting("1", (("2", Decimal(50)),))
-    target.alias = AliasState("arn:fn:live", at_half, "r1")  # the move to 100% never landed
-    recorded = TargetSnapshot(
-        TargetStatus.SHIFTING,
-        "arn:fn:live",
-        AliasRouting("1"),
-        at_half,
-        pending=AliasRouting("2"),
-        old_version="1",
-        new_version="2",
-        new_version_arn="arn:fn:2",
-        step=2,
-    )
-    items = [explicit.ExplicitStep(Decimal(w), pause=MINUTE) for w in (10, 20, 30, 100)]
-    steps = explicit.steps(items, bake=timedelta(0))
-    engine, _ = region(clock, [TargetRun("api", target, steps, ("errors",))])
+    clock = FakeClock()  # the move to 100% was sent, and never landed
+    target, result = resumed_at_half_with_edited_steps(clock, pending=AliasRouting("2"))
 
-    assert engine.resume({"api": recorded}).outcome is Outcome.SUCCEEDED
-    assert target.alias.routing == AliasRouting("2")
+    assert result.outcome is Outcome.SUCCEEDED
+    assert target.alias is not None and target.alias.routing == AliasRouting("2")
 
 
 def test_a_hook_cut_short_by_a_stop_gives_the_stop_as_the_reason() -> None:
