@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from enum import Enum
 
 from rollout.engine import events as ev
 from rollout.engine.alarm_watch import AlarmPolicy, AlarmWatch
@@ -45,6 +46,17 @@ from strategies import Bake, Pause, Shift, Step, Validate, with_validation
 __all__ = ["RegionRollout", "TargetRun"]
 
 INTERRUPT_CHECK_SECONDS = 0.1
+
+
+class _Taken(Enum):
+    """How far a step got, and whether its passing must be journaled at once."""
+
+    WAITING = "waiting"  # a bake or a pause still under way
+    PASSED = "passed"  # rides with the next write: a resume would only take it again
+    # A hook passed, or a human released a pause: a resume must not run or wait for it
+    # again (it clears requests), so it is durable before a read or a poll can be where
+    # the process dies.
+    SETTLED = "settled"
 
 
 class _Stop(Exception):
@@ -500,8 +512,8 @@ class RegionRollout:
         if self.full_promotion_requested():
             self._skip_to_full(item)
         while not item.done:
-            step = item.run.steps[item.index]
-            if not self._take(item, step):
+            taken = self._take(item, item.run.steps[item.index])
+            if taken is _Taken.WAITING:
                 return
             item.index += 1
             if item.done and not item.serves_new:
@@ -509,19 +521,10 @@ class RegionRollout:
                 # with the alias serving the new version, never at a split it happened to reach.
                 item.index = last_shift_index(item.run.steps)
             status = TargetStatus.DONE if item.done else TargetStatus.SHIFTING
-            if isinstance(step, Pause) or self._ran_hook(item, step):
-                # A hook that passed is not run again by a resume, and a pause a human released
-                # is not waited at again (a resume clears the requests): durable now, before a
-                # read or an alarm poll can be where the process dies.
+            if taken is _Taken.SETTLED:
                 self._record(item, status)
             else:
                 self._hold(item, status)
-
-    def _ran_hook(self, item: TargetProgress, step: Step) -> bool:
-        """Whether taking `step` ran a before_traffic or after_traffic hook."""
-        if isinstance(step, Validate):
-            return item.run.before_traffic is not None
-        return isinstance(step, Shift) and step.weight >= 100 and item.run.after_traffic is not None
 
     def _skip_to_full(self, item: TargetProgress) -> None:
         """`promote --full`: straight to the move to 100%, no more bakes or pauses."""
@@ -532,19 +535,19 @@ class RegionRollout:
             item.notified = False
             item.run = replace(item.run, steps=item.run.steps[: last_shift + 1])
 
-    def _take(self, item: TargetProgress, step: Step) -> bool:
-        """Carry out `step`; False when it is still in progress."""
+    def _take(self, item: TargetProgress, step: Step) -> _Taken:
+        """Carry out `step`, or go on with it."""
         if isinstance(step, Bake):
-            return self._bake(item, step)
+            return _Taken.PASSED if self._bake(item, step) else _Taken.WAITING
         if isinstance(step, Pause):
-            return self._pause(item)
+            return _Taken.SETTLED if self._pause(item) else _Taken.WAITING
         if isinstance(step, Validate):
-            self._run_hook(item, item.run.before_traffic, "before_traffic")
-            return True
+            ran = self._run_hook(item, item.run.before_traffic, "before_traffic")
+            return _Taken.SETTLED if ran else _Taken.PASSED
         self._set_weight(item, step.weight)
-        if step.weight >= 100:
-            self._run_hook(item, item.run.after_traffic, "after_traffic")
-        return True
+        if step.weight >= 100 and self._run_hook(item, item.run.after_traffic, "after_traffic"):
+            return _Taken.SETTLED
+        return _Taken.PASSED
 
     def _bake(self, item: TargetProgress, step: Bake) -> bool:
         now = self.clock.monotonic()
@@ -609,9 +612,10 @@ class RegionRollout:
             )
         )
 
-    def _run_hook(self, item: TargetProgress, hook: HookSpec | None, phase: str) -> None:
+    def _run_hook(self, item: TargetProgress, hook: HookSpec | None, phase: str) -> bool:
+        """Run `hook` if there is one (whether it ran); a failure stops the release."""
         if hook is None:
-            return
+            return False
         outcome = self._hook_outcome(item, hook, phase)
         if not outcome.passed and self.abort_requested():
             # Cut short by the stop itself (a signal, `rollout abort`, a failed peer): its
@@ -621,6 +625,7 @@ class RegionRollout:
             raise _Stop(
                 Outcome.ROLLED_BACK, f"{item.run.name}: {phase} hook failed: {outcome.detail}"
             )
+        return True
 
     def _hook_outcome(
         self, item: TargetProgress, hook: HookSpec, phase: str, promote_command: str = ""
