@@ -10,8 +10,6 @@ real Lambda's, and logs every exchange so the benchmarks read timings from it.
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import http.server
 import json
 import sys
@@ -23,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.relay import RelayHandler
 
 # (refill per second, bucket size). AWS does not publish Lambda's bucket size;
 # one second's worth is the cautious reading of "15 requests per second".
@@ -261,26 +261,11 @@ class LimitsProxy:
 
 
 def _handler(upstream: str, proxy: LimitsProxy) -> type[http.server.BaseHTTPRequestHandler]:
-    target = urllib.parse.urlsplit(upstream)
     limits = proxy.limits
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # The answer's headers and body go out as two writes: with Nagle's algorithm the
-        # body then waits for the client's delayed ACK, 40 ms a request that AWS never adds.
-        disable_nagle_algorithm = True
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _relay(self) -> None:
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self._answer_call()
-
-        def _answer_call(self) -> None:
+    class Handler(RelayHandler):
+        def handle_call(self, body: bytes) -> None:
             arrived = limits.clock()
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
             call = describe(self.command, self.path, self.headers)
             kept = body if call.operation in ALIAS_WRITES else b""
             throttled = not limits.admit(call)
@@ -289,9 +274,9 @@ def _handler(upstream: str, proxy: LimitsProxy) -> type[http.server.BaseHTTPRequ
             elif call.operation in BLOCKED_WHILE_UPDATING and limits.updating(call):
                 status, payload, headers = conflict_answer(call)
             else:
-                status, payload, headers = self._forward(body)
+                status, payload, headers = self.forward(body)
                 payload = self._as_updating(call, status, payload)
-            self._send(status, payload, headers)
+            self.answer(status, payload, headers)
             proxy.record(Exchange(call, arrived, limits.clock(), status, throttled, kept))
 
         def _as_updating(self, call: Call, status: int, payload: bytes) -> bytes:
@@ -303,28 +288,7 @@ def _handler(upstream: str, proxy: LimitsProxy) -> type[http.server.BaseHTTPRequ
                 return payload
             return in_progress(call, payload) if limits.updating(call) else payload
 
-        def _forward(self, body: bytes) -> tuple[int, bytes, dict[str, str]]:
-            connection = http.client.HTTPConnection(target.hostname or "", target.port, timeout=60)
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            headers["Host"] = target.netloc
-            connection.request(self.command, self.path, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-            connection.close()
-            skipped = ("transfer-encoding", "connection", "content-length")
-            kept = {k: v for k, v in response.getheaders() if k.lower() not in skipped}
-            return response.status, payload, kept
-
-        def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _relay
-
+    Handler.upstream = urllib.parse.urlsplit(upstream)
     return Handler
 
 

@@ -7,8 +7,6 @@ seeded random generator so a failing run can be repeated.
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import http.server
 import random
 import threading
@@ -18,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.relay import RelayHandler
 
 
 @dataclass
@@ -67,25 +67,8 @@ def _service(headers: Any) -> str:
 
 
 def _handler(upstream: str, faults: Faults) -> type[http.server.BaseHTTPRequestHandler]:
-    target = urllib.parse.urlsplit(upstream)
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # The answer's headers and body go out as two writes: with Nagle's algorithm the
-        # body then waits for the client's delayed ACK, 40 ms a request that AWS never adds.
-        disable_nagle_algorithm = True
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def _relay(self) -> None:
-            # A client that gave up waiting (as a stall intends) has closed its end.
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self._forward_or_fail()
-
-        def _forward_or_fail(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
+    class Handler(RelayHandler):
+        def handle_call(self, body: bytes) -> None:
             if faults.store_down.is_set() and _service(self.headers) in STORE_SERVICES:
                 return self._unavailable()
             if faults.expired_token and _service(self.headers) == "sts":
@@ -94,68 +77,45 @@ def _handler(upstream: str, faults: Faults) -> type[http.server.BaseHTTPRequestH
                     b"<Message>The security token included in the request is expired</Message>"
                     b"</Error></ErrorResponse>"
                 )
-                return self._answer(403, body, {"Content-Type": "text/xml"})
+                return self.answer(403, body, {"Content-Type": "text/xml"})
             fault = faults.choose()
             if fault == "throttle":
                 return self._throttle()
             if fault == "server_error":
-                return self._answer(500, b"", {})
+                return self.answer(500, b"", {})
             if fault == "stall":
                 time.sleep(faults.stall_seconds)  # the client gives up first; AWS never sees it
-                return self._answer(500, b"", {})
-            connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            headers["Host"] = target.netloc
-            connection.request(self.command, self.path, body=body, headers=headers)
-            response = connection.getresponse()
-            payload = response.read()
-            self.send_response(response.status)
-            for key, value in response.getheaders():
-                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-            connection.close()
-            return None
+                return self.answer(500, b"", {})
+            return self.answer(*self.forward(body))
 
         def _throttle(self) -> None:
             """A throttling answer in the request's own protocol, as AWS would give it."""
             if "X-Amz-Target" in self.headers:  # JSON protocols: Step Functions, DynamoDB
                 body = b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
-                return self._answer(400, body, {"Content-Type": "application/x-amz-json-1.0"})
+                return self.answer(400, body, {"Content-Type": "application/x-amz-json-1.0"})
             if self.path.startswith("/2015-03-31/"):  # Lambda's REST API
                 headers = {"x-amzn-ErrorType": "TooManyRequestsException"}
-                return self._answer(429, b'{"message": "Rate exceeded"}', headers)
+                return self.answer(429, b'{"message": "Rate exceeded"}', headers)
             if "smithy-protocol" in self.headers:  # CloudWatch's CBOR protocol
-                return self._answer(503, b"", {"smithy-protocol": "rpc-v2-cbor"})
+                return self.answer(503, b"", {"smithy-protocol": "rpc-v2-cbor"})
             if "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):  # STS
                 body = (
                     b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
                     b"<Message>Rate exceeded</Message></Error></ErrorResponse>"
                 )
-                return self._answer(400, body, {"Content-Type": "text/xml"})
+                return self.answer(400, body, {"Content-Type": "text/xml"})
             body = b"<Error><Code>SlowDown</Code><Message>Reduce your rate</Message></Error>"
-            return self._answer(503, body, {"Content-Type": "application/xml"})  # S3
+            return self.answer(503, body, {"Content-Type": "application/xml"})  # S3
 
         def _unavailable(self) -> None:
             """The state store is gone: 503 in S3's or DynamoDB's own words."""
             if "X-Amz-Target" in self.headers:
                 body = b'{"__type": "ServiceUnavailable", "message": "Service unavailable"}'
-                return self._answer(503, body, {"Content-Type": "application/x-amz-json-1.0"})
+                return self.answer(503, body, {"Content-Type": "application/x-amz-json-1.0"})
             body = b"<Error><Code>ServiceUnavailable</Code><Message>Gone</Message></Error>"
-            return self._answer(503, body, {"Content-Type": "application/xml"})
+            return self.answer(503, body, {"Content-Type": "application/xml"})
 
-        def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _relay
-
+    Handler.upstream = urllib.parse.urlsplit(upstream)
     return Handler
 
 
